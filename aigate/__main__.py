@@ -1,0 +1,3 @@
+from aigate.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Evidence collectors, one module per evidence kind (see ``interface.py``)."""
