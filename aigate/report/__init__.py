@@ -1,0 +1,27 @@
+"""Report renderers, registered by format name. Adding a format is one new module plus one line here."""
+
+from __future__ import annotations
+
+import importlib
+
+from aigate.errors import UsageError
+from aigate.report.interface import ReportContext, Renderer
+
+# format name -> module under aigate.report exposing ``render(ctx) -> str``
+FORMATS: dict[str, str] = {
+    "text": "text",
+    "json": "json_",
+}
+
+
+def renderer(name: str) -> Renderer:
+    module = FORMATS.get(name)
+    if module is None:
+        raise UsageError(f"unknown format {name!r}; choose one of: {', '.join(FORMATS)}")
+    mod = importlib.import_module(f"aigate.report.{module}")
+    render: Renderer = mod.render
+    return render
+
+
+def render(name: str, ctx: ReportContext) -> str:
+    return renderer(name)(ctx)
