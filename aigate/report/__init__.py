@@ -11,6 +11,11 @@ from aigate.report.interface import ReportContext, Renderer
 FORMATS: dict[str, str] = {
     "text": "text",
     "json": "json_",
+    "sarif": "sarif",
+    "junit": "junit",
+    "markdown": "markdown",
+    "github": "github",
+    "gitlab": "gitlab",
 }
 
 
