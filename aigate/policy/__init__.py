@@ -1,0 +1,1 @@
+"""Policy engines, the policy library, metadata, maturity."""

@@ -1,0 +1,197 @@
+"""The embedded Rego engine (regopy): no server, no binary.
+
+regopy reports errors as S-expressions (``(error 8:bad.rego|17|1 (errormsg 16:...))``) and
+prints a human rendering of them on the C-level stdout. This module silences that noise, parses
+the S-expression, and turns byte offsets into ``file:line:col`` so a broken policy is one clean
+line (exit 2). It talks to regopy's C API for queries because ``regopy.Output`` decodes results
+eagerly and crashes on some failed outputs; a failed query is an :class:`EngineError` (exit 3),
+never an empty result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+from aigate.errors import EngineError, InputError, Position
+from aigate.policy.interface import Engine, PolicyModule
+
+
+@contextlib.contextmanager
+def _quiet_c_output() -> Iterator[list[str]]:
+    """Capture what native code writes to fds 1 and 2 while regopy compiles or evaluates."""
+    captured: list[str] = []
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+            sink.seek(0)
+            captured.append(sink.read(65536).decode("utf-8", "replace"))
+
+
+def _read_counted(text: str, start: int) -> tuple[str, int]:
+    """Read a ``<len>:<bytes>`` atom at ``start``; return it and the index after it."""
+    m = re.compile(r"(\d+):").match(text, start)
+    if not m:
+        return "", start
+    n = int(m.group(1))
+    body_start = m.end()
+    raw = text[body_start:].encode("utf-8")[:n].decode("utf-8", "replace")
+    return raw, body_start + len(raw)
+
+
+_ERROR_LOC = re.compile(r"\(error\s+(\d+):")
+
+
+def parse_regopy_errors(text: str) -> list[tuple[str, int, int, str]]:
+    """Parse regopy's error S-expression into ``(file, byte_offset, length, message)`` tuples."""
+    out: list[tuple[str, int, int, str]] = []
+    for m in _ERROR_LOC.finditer(text):
+        name, after = _read_counted(text, m.start(1))
+        loc = re.compile(r"\|(\d+)\|(\d+)").match(text, after)
+        offset, length = (int(loc.group(1)), int(loc.group(2))) if loc else (0, 0)
+        msg_at = text.find("(errormsg ", after)
+        message = ""
+        if msg_at >= 0:
+            message, _ = _read_counted(text, msg_at + len("(errormsg "))
+        out.append((name, offset, length, message))
+    if not out and "(errormsg " in text:
+        message, _ = _read_counted(text, text.index("(errormsg ") + len("(errormsg "))
+        out.append(("", 0, 0, message))
+    return out
+
+
+def _line_col(source: str, offset: int) -> tuple[int, int]:
+    raw = source.encode("utf-8")[:offset]
+    line = raw.count(b"\n") + 1
+    col = len(raw) - (raw.rfind(b"\n") + 1) + 1
+    return line, col
+
+
+class EmbeddedEngine(Engine):
+    name = "embedded"
+
+    def __init__(self) -> None:
+        from regopy import Interpreter
+
+        self._interp = Interpreter()
+        self._modules: dict[str, PolicyModule] = {}
+
+    # -- errors -------------------------------------------------------------------------
+    def _compile_error(self, text: str, fallback_module: str | None = None) -> InputError:
+        errors = parse_regopy_errors(text)
+        if not errors:
+            return InputError(f"policy does not compile: {text.strip().splitlines()[0] if text.strip() else 'unknown error'}",
+                              position=Position(fallback_module) if fallback_module else None)
+        name, offset, _length, message = errors[0]
+        module = self._modules.get(name)
+        if module is None and fallback_module:
+            module = self._modules.get(fallback_module)
+            name = fallback_module
+        position = None
+        if module is not None:
+            line, col = _line_col(module.source, offset)
+            position = Position(module.name, line, col)
+        fn = re.match(r"Function not found: ([\w.]+)", message)
+        if fn and not offset:
+            position = self._locate(fn.group(1) + "(") or position
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return InputError(f"policy does not compile: {message}{more}", position=position)
+
+    def _locate(self, needle: str) -> Position | None:
+        for module in self._modules.values():
+            idx = module.source.find(needle)
+            if idx >= 0:
+                line, col = _line_col(module.source, len(module.source[:idx].encode("utf-8")))
+                return Position(module.name, line, col)
+        return None
+
+    # -- Engine -------------------------------------------------------------------------
+    def compile(self, modules: list[PolicyModule], data: dict[str, Any]) -> None:
+        from regopy import RegoError
+
+        for module in modules:
+            if not module.source.strip():
+                raise InputError("policy file is empty", position=Position(module.name, 1, 1))
+            self._modules[module.name] = module
+            with _quiet_c_output():
+                try:
+                    self._interp.add_module(module.name, module.source)
+                except RegoError as exc:
+                    raise self._compile_error(str(exc), module.name) from None
+        with _quiet_c_output():
+            try:
+                self._interp.add_data_json(json.dumps(data))
+            except RegoError as exc:
+                raise EngineError(f"regopy rejected the policy data: {str(exc).strip()[:200]}") from None
+        # Force the whole set through the compiler now, so a broken policy is an input error
+        # here and not an evaluation failure later.
+        self._run("x := 1", compiling=True)
+
+    def _run(self, query: str, *, compiling: bool = False) -> Any:
+        from regopy import RegoError
+        from regopy.rego_shared import (
+            rego_free_output,
+            rego_output_ok,
+            rego_output_string,
+            rego_query,
+        )
+
+        with _quiet_c_output():
+            try:
+                out = rego_query(self._interp._impl, query)
+            except RegoError as exc:
+                raise self._compile_error(str(exc)) from None
+            try:
+                ok = rego_output_ok(out)
+                text = rego_output_string(out) if ok else ""
+            finally:
+                rego_free_output(out)
+        if not ok:
+            raise EngineError(
+                f"the embedded engine failed to evaluate {query.split('=', 1)[-1].strip()}",
+                hint="a rule raised a runtime error (e.g. conflicting values for a complete rule); "
+                "try --engine opa for a detailed message",
+            )
+        stripped = text.lstrip()
+        if stripped.startswith("(error"):
+            raise self._compile_error(stripped)
+        if stripped == "undefined":
+            return None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise EngineError(f"the embedded engine returned an unreadable result: {text[:120]!r}") from None
+
+    def query(self, path: str, input_doc: Any) -> Any:
+        from regopy import RegoError
+
+        with _quiet_c_output():
+            try:
+                self._interp.set_input_term(json.dumps(input_doc))
+            except RegoError as exc:
+                raise EngineError(f"regopy rejected the input document: {str(exc).strip()[:200]}") from None
+        result = self._run(f"x = data.{path}")
+        if not isinstance(result, dict):
+            return None
+        bindings = result.get("bindings")
+        if not isinstance(bindings, dict) or "x" not in bindings:
+            return None
+        return bindings["x"]
