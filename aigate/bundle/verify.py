@@ -1,0 +1,464 @@
+"""Verify an evidence bundle offline: every digest, the signature, the statement, the artifacts.
+
+The bundle (a directory, or a ``.tar.gz`` read entry by entry in memory: nothing is ever
+extracted to disk) is checked in this order, and the first failure is a
+:class:`VerificationFailure` (exit 1) naming the file and what is wrong:
+
+1. no links, devices, ``..`` or absolute names; ``index.json`` parses;
+2. the file set is exactly the index plus the statement and its signature (missing / extra);
+3. every file's sha256 and size equal the index;
+4. the signature verifies (``--key`` or ``--identity/--issuer``/``--repository``) and its
+   payload *is* ``attestation.intoto.json``, byte for byte;
+5. the statement's subjects are exactly the index's artifacts plus ``index.json`` with its
+   real digest, and its predicate agrees with the index;
+6. ``model.sig`` verifies with the same signer and names exactly the artifacts;
+7. with ``artifacts_dir``: the artifact files on disk hash to the signed digests.
+
+An unsigned bundle fails step 4 unless the caller passes ``allow_unsigned=True``: digests that
+anyone could have recomputed are not verification.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from aigate.bundle import (
+    DECISION,
+    INDEX,
+    MODEL_SIG,
+    SIGNATURE,
+    STATEMENT,
+    STATEMENT_TYPE,
+    VSA_PREDICATE,
+)
+from aigate.bundle.writer import sha256_hex
+from aigate.errors import InputError, UsageError, VerificationFailure
+
+MAX_BUNDLE_BYTES = 1 << 30  # 1 GiB of evidence is far beyond any real bundle
+MAX_ENTRIES = 10_000
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """A bundle that verified. Anything that did not verify raised instead."""
+
+    path: str
+    index_digest: str
+    decision_digest: str
+    decision: str  # "pass" | "fail" (the recorded gate verdict, not this verification)
+    model_name: str
+    model_version: str
+    evidence_time: str
+    previous_decision_digest: str | None
+    policy_digest: str | None
+    signing: str  # "key" | "keyless" | "none"
+    signer: str  # key hint, certificate identity, or "" when unsigned
+    files: int
+    artifacts: tuple[dict[str, Any], ...]
+    artifacts_checked: bool
+    model_signature_checked: bool
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verified": True,
+            "path": self.path,
+            "index_digest": self.index_digest,
+            "decision_digest": self.decision_digest,
+            "decision": self.decision,
+            "model": {"name": self.model_name, "version": self.model_version},
+            "evidence_time": self.evidence_time,
+            "previous_decision_digest": self.previous_decision_digest,
+            "policy_digest": self.policy_digest,
+            "signing": self.signing,
+            "signer": self.signer,
+            "files": self.files,
+            "artifacts": list(self.artifacts),
+            "artifacts_checked": self.artifacts_checked,
+            "model_signature_checked": self.model_signature_checked,
+            "notes": list(self.notes),
+        }
+
+
+def _safe_name(name: str, where: str) -> str:
+    if not name or "\x00" in name or "\\" in name:
+        raise VerificationFailure(f"{where}: entry {name!r} has an unsafe name; refused")
+    p = PurePosixPath(name)
+    if p.is_absolute() or name.startswith("/"):
+        raise VerificationFailure(f"{where}: entry {name!r} is an absolute path; refused")
+    parts = [x for x in name.split("/") if x not in ("", ".")]
+    if ".." in parts:
+        raise VerificationFailure(f"{where}: entry {name!r} climbs out with '..'; refused")
+    if not parts:
+        raise VerificationFailure(f"{where}: entry {name!r} has an empty name; refused")
+    return "/".join(parts)
+
+
+def read_tarball(path: Path) -> dict[str, bytes]:
+    """Read a bundle archive in memory; any link, device, FIFO or unsafe name is refused."""
+    where = str(path)
+    files: dict[str, bytes] = {}
+    total = 0
+    try:
+        with tarfile.open(path, mode="r:*") as tar:
+            for count, member in enumerate(tar, start=1):
+                if count > MAX_ENTRIES:
+                    raise VerificationFailure(f"{where}: more than {MAX_ENTRIES} entries; refused")
+                name = _safe_name(member.name, where)
+                if member.isdir():
+                    continue
+                if member.issym() or member.islnk():
+                    raise VerificationFailure(f"{where}: entry {name} is a link; refused")
+                if not member.isreg():
+                    raise VerificationFailure(
+                        f"{where}: entry {name} is not a regular file (device/FIFO); refused"
+                    )
+                total += member.size
+                if total > MAX_BUNDLE_BYTES:
+                    raise VerificationFailure(
+                        f"{where}: archive content exceeds {MAX_BUNDLE_BYTES} bytes; refused"
+                    )
+                if name in files:
+                    raise VerificationFailure(f"{where}: entry {name} appears twice; refused")
+                fh = tar.extractfile(member)
+                if fh is None:
+                    raise VerificationFailure(f"{where}: entry {name} cannot be read")
+                files[name] = fh.read()
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise InputError(f"{where}: no such bundle") from exc
+        raise VerificationFailure(f"{where}: not a readable tar archive ({exc})") from exc
+    return files
+
+
+def read_directory(path: Path) -> dict[str, bytes]:
+    """Read a bundle directory; symlinks and special files are refused, not followed."""
+    files: dict[str, bytes] = {}
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+        base = Path(dirpath)
+        for d in list(dirnames):
+            if (base / d).is_symlink():
+                raise VerificationFailure(f"{base / d}: is a symlink inside the bundle; refused")
+        for fname in filenames:
+            full = base / fname
+            rel = full.relative_to(path).as_posix()
+            st = full.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                raise VerificationFailure(f"{full}: is a symlink inside the bundle; refused")
+            if not stat.S_ISREG(st.st_mode):
+                raise VerificationFailure(f"{full}: is not a regular file; refused")
+            total += st.st_size
+            if total > MAX_BUNDLE_BYTES or len(files) >= MAX_ENTRIES:
+                raise VerificationFailure(f"{path}: bundle is too large; refused")
+            files[rel] = full.read_bytes()
+    return files
+
+
+def read_bundle(path: Path) -> dict[str, bytes]:
+    """The bundle's files by relative name, from a directory or an archive."""
+    path = Path(path)
+    if path.is_symlink() and path.is_dir():
+        path = path.resolve()
+    if path.is_dir():
+        return read_directory(path)
+    if path.is_file():
+        return read_tarball(path)
+    raise InputError(f"{path}: no such bundle (expected a bundle directory or .tar.gz)")
+
+
+def _json(files: dict[str, bytes], name: str, where: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(files[name])
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise VerificationFailure(f"{where}/{name}: not valid JSON ({exc})") from exc
+    if not isinstance(doc, dict):
+        raise VerificationFailure(f"{where}/{name}: not a JSON object")
+    return doc
+
+
+def _verify_signature(
+    data: bytes,
+    *,
+    name: str,
+    key: Path | None,
+    identity: str | None,
+    issuer: str | None,
+    repository: str | None,
+    trusted_root: Path | None,
+) -> tuple[str, bytes, str, str]:
+    """Verify a Sigstore bundle by its own kind; return (payload_type, payload, kind, signer)."""
+    from aigate.sign import key as keysign
+
+    kind = keysign.bundle_kind(data)
+    if kind == "key":
+        if key is None:
+            raise UsageError(f"{name} is signed with a key", hint="pass --key PUB (the signer's public key)")
+        pub = keysign.load_public_key(key)
+        payload_type, payload = keysign.verify_dsse(data, pub, name=name)
+        return payload_type, payload, kind, f"key:{keysign.key_hint(pub)}"
+    if kind == "keyless":
+        from aigate.sign.keyless import verify_dsse_keyless
+
+        if not (identity or issuer or repository):
+            raise UsageError(
+                f"{name} is signed keylessly (Sigstore)",
+                hint="pass --identity ID --issuer URL, or --repository OWNER/REPO",
+            )
+        payload_type, payload = verify_dsse_keyless(
+            data,
+            name=name,
+            identity=identity,
+            issuer=issuer,
+            repository=repository,
+            trusted_root=trusted_root,
+        )
+        signer = identity or f"repository:{repository}"
+        return payload_type, payload, kind, signer
+    raise VerificationFailure(
+        f"{name}: not a recognisable Sigstore bundle (no public key hint, no certificate)"
+    )
+
+
+def _check_statement(stmt: dict[str, Any], index: dict[str, Any], index_hex: str, where: str) -> None:
+    if stmt.get("_type") != STATEMENT_TYPE:
+        raise VerificationFailure(f"{where}/{STATEMENT}: not an in-toto Statement v1")
+    if stmt.get("predicateType") != VSA_PREDICATE:
+        raise VerificationFailure(f"{where}/{STATEMENT}: predicate is not a SLSA verification summary")
+    expected = {a["path"]: a["sha256"] for a in index.get("artifacts") or []}
+    expected[INDEX] = index_hex
+    seen: dict[str, str] = {}
+    for sub in stmt.get("subject") or []:
+        if not isinstance(sub, dict) or not isinstance(sub.get("digest"), dict):
+            raise VerificationFailure(f"{where}/{STATEMENT}: malformed subject {sub!r}")
+        seen[str(sub.get("name"))] = str(sub["digest"].get("sha256"))
+    for name, digest in sorted(expected.items()):
+        if name not in seen:
+            raise VerificationFailure(f"{where}/{STATEMENT}: subject {name} is missing")
+        if seen[name] != digest:
+            what = "index.json" if name == INDEX else f"artifact {name}"
+            raise VerificationFailure(
+                f"{where}/{STATEMENT}: subject digest of {what} differs from the bundle"
+            )
+    extra = sorted(set(seen) - set(expected))
+    if extra:
+        raise VerificationFailure(f"{where}/{STATEMENT}: subject {extra[0]} is not in the index")
+    pred = stmt.get("predicate") or {}
+    result = "PASSED" if index.get("decision") == "pass" else "FAILED"
+    if pred.get("verificationResult") != result:
+        raise VerificationFailure(
+            f"{where}/{STATEMENT}: verificationResult disagrees with the index decision"
+        )
+    if pred.get("timeVerified") != index.get("evidence_time"):
+        raise VerificationFailure(f"{where}/{STATEMENT}: timeVerified disagrees with the index evidence time")
+    policy_digest = (index.get("policy_digest") or "")[7:]
+    if ((pred.get("policy") or {}).get("digest") or {}).get("sha256") != policy_digest:
+        raise VerificationFailure(f"{where}/{STATEMENT}: policy digest disagrees with the index")
+
+
+def _check_artifacts(artifacts: list[dict[str, Any]], model_root: str | None, artifacts_dir: Path) -> None:
+    """Hash the artifacts on disk (threaded) and compare with the signed digests.
+
+    ``artifacts_dir`` is the project root (artifact paths resolve under it), the model root
+    directory (paths relative to the model root), or the single model file itself.
+    """
+    from aigate.hashing import hash_files
+
+    if not artifacts:
+        raise UsageError("--artifacts given but the bundle records no artifacts")
+    d = Path(artifacts_dir)
+    if not d.exists():
+        raise InputError(f"{d}: no such artifacts directory")
+    candidates: list[dict[str, Path]] = []
+    if d.is_file():
+        if len(artifacts) != 1:
+            raise UsageError(f"{d}: is one file but the bundle records {len(artifacts)} artifacts")
+        candidates.append({artifacts[0]["path"]: d})
+    else:
+        candidates.append({a["path"]: d / a["path"] for a in artifacts})
+        if model_root and model_root != ".":
+            root = PurePosixPath(model_root)
+            rel = {}
+            for a in artifacts:
+                p = PurePosixPath(a["path"])
+                rel[a["path"]] = d / (p.relative_to(root).as_posix() if root in p.parents else p.name)
+            candidates.append(rel)
+    chosen = next((c for c in candidates if all(p.is_file() for p in c.values())), None)
+    if chosen is None:
+        missing = next(name for name, p in candidates[0].items() if not p.is_file())
+        raise VerificationFailure(f"{d}: artifact {missing} is missing")
+    digests = hash_files(list(chosen.values()))
+    for a in artifacts:
+        got = digests[chosen[a["path"]]]
+        if got.sha256 != a["sha256"] or got.size != a["size"]:
+            raise VerificationFailure(
+                f"{chosen[a['path']]}: artifact {a['path']} does not match the signed digest"
+            )
+
+
+def verify_files(
+    files: dict[str, bytes],
+    *,
+    where: str,
+    key: Path | None = None,
+    identity: str | None = None,
+    issuer: str | None = None,
+    repository: str | None = None,
+    trusted_root: Path | None = None,
+    artifacts_dir: Path | None = None,
+    allow_unsigned: bool = False,
+) -> VerifyResult:
+    """Verify a bundle already read into memory (see the module docstring for the steps)."""
+    if INDEX not in files:
+        raise VerificationFailure(f"{where}: {INDEX} is missing; not an evidence bundle")
+    index = _json(files, INDEX, where)
+    listed = index.get("files")
+    if not isinstance(listed, dict) or DECISION not in listed:
+        raise VerificationFailure(f"{where}/{INDEX}: has no file list with {DECISION}")
+    signing = index.get("signing")
+    expected = set(listed) | {INDEX, STATEMENT}
+    if signing != "none" or SIGNATURE in files:
+        expected.add(SIGNATURE)
+    for name in sorted(expected - set(files)):
+        raise VerificationFailure(f"{where}/{name}: missing from the bundle")
+    for name in sorted(set(files) - expected):
+        raise VerificationFailure(f"{where}/{name}: extra file not listed in {INDEX}")
+    for name, meta in sorted(listed.items()):
+        if not isinstance(meta, dict) or sha256_hex(files[name]) != meta.get("sha256"):
+            raise VerificationFailure(f"{where}/{name}: sha256 differs from {INDEX} (changed)")
+        if len(files[name]) != meta.get("size"):
+            raise VerificationFailure(f"{where}/{name}: size differs from {INDEX}")
+    index_hex = sha256_hex(files[INDEX])
+    notes: list[str] = []
+    signer = ""
+    kind = "none"
+    if SIGNATURE in files:
+        payload_type, payload, kind, signer = _verify_signature(
+            files[SIGNATURE],
+            name=f"{where}/{SIGNATURE}",
+            key=key,
+            identity=identity,
+            issuer=issuer,
+            repository=repository,
+            trusted_root=trusted_root,
+        )
+        if payload_type != "application/vnd.in-toto+json":
+            raise VerificationFailure(f"{where}/{SIGNATURE}: payload type {payload_type!r} is not in-toto")
+        if payload != files[STATEMENT]:
+            raise VerificationFailure(
+                f"{where}/{STATEMENT}: is not the statement the signature covers (swapped)"
+            )
+        if signing != kind:
+            raise VerificationFailure(
+                f"{where}/{INDEX}: says signing {signing!r} but the signature is {kind}"
+            )
+    elif not allow_unsigned:
+        reason = index.get("unsigned_reason")
+        raise VerificationFailure(
+            f"{where}: the bundle is unsigned" + (f" ({reason})" if reason else ""),
+            hint="only its internal digests can be checked; pass --allow-unsigned to accept that",
+        )
+    else:
+        notes.append("unsigned bundle: only internal consistency was checked")
+    stmt = _json(files, STATEMENT, where)
+    _check_statement(stmt, index, index_hex, where)
+    artifacts = [a for a in index.get("artifacts") or [] if isinstance(a, dict)]
+    model_checked = False
+    if MODEL_SIG in files:
+        _verify_model_sig(
+            files[MODEL_SIG], index, artifacts, where, key, identity, issuer, repository, trusted_root
+        )
+        model_checked = True
+    elif artifacts and kind != "none":
+        raise VerificationFailure(f"{where}/{MODEL_SIG}: missing from a signed bundle with model artifacts")
+    if artifacts_dir is not None:
+        _check_artifacts(artifacts, index.get("model_root"), artifacts_dir)
+    model = index.get("model") or {}
+    return VerifyResult(
+        path=where,
+        index_digest=f"sha256:{index_hex}",
+        decision_digest=f"sha256:{sha256_hex(files[DECISION])}",
+        decision=str(index.get("decision")),
+        model_name=str(model.get("name", "")),
+        model_version=str(model.get("version", "")),
+        evidence_time=str(index.get("evidence_time", "")),
+        previous_decision_digest=index.get("previous_decision_digest"),
+        policy_digest=index.get("policy_digest"),
+        signing=kind,
+        signer=signer,
+        files=len(files),
+        artifacts=tuple(artifacts),
+        artifacts_checked=artifacts_dir is not None,
+        model_signature_checked=model_checked,
+        notes=tuple(notes),
+    )
+
+
+def _verify_model_sig(
+    data: bytes,
+    index: dict[str, Any],
+    artifacts: list[dict[str, Any]],
+    where: str,
+    key: Path | None,
+    identity: str | None,
+    issuer: str | None,
+    repository: str | None,
+    trusted_root: Path | None,
+) -> None:
+    from aigate.sign.model import check_covers, read_signed_manifest
+
+    name = f"{where}/{MODEL_SIG}"
+    payload_type, payload, _, _ = _verify_signature(
+        data,
+        name=name,
+        key=key,
+        identity=identity,
+        issuer=issuer,
+        repository=repository,
+        trusted_root=trusted_root,
+    )
+    sig = read_signed_manifest(payload_type, payload, name=name)
+    root = PurePosixPath(index.get("model_root") or ".")
+    expected: dict[str, str] = {}
+    for a in artifacts:
+        p = PurePosixPath(a["path"])
+        if p == root:
+            rel = p.name
+        elif str(root) == "." or root in p.parents:
+            rel = p.relative_to(root).as_posix() if str(root) != "." else p.as_posix()
+        else:
+            raise VerificationFailure(f"{where}/{INDEX}: artifact {p} lies outside model_root {root}")
+        expected[rel] = a["sha256"]
+    check_covers(sig, expected, name=name)
+
+
+def verify_bundle(
+    path: Path,
+    *,
+    key: Path | None = None,
+    identity: str | None = None,
+    issuer: str | None = None,
+    repository: str | None = None,
+    trusted_root: Path | None = None,
+    artifacts_dir: Path | None = None,
+    allow_unsigned: bool = False,
+) -> VerifyResult:
+    """Verify the bundle at ``path`` (directory or ``.tar.gz``) offline; raise on any failure."""
+    files = read_bundle(Path(path))
+    return verify_files(
+        files,
+        where=str(path),
+        key=key,
+        identity=identity,
+        issuer=issuer,
+        repository=repository,
+        trusted_root=trusted_root,
+        artifacts_dir=artifacts_dir,
+        allow_unsigned=allow_unsigned,
+    )
