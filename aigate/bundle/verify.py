@@ -438,6 +438,34 @@ def _verify_model_sig(
     check_covers(sig, expected, name=name)
 
 
+@dataclass(frozen=True)
+class Trust:
+    """Who must have signed: a public key, a keyless identity (or repository), or nobody.
+
+    Shared by ``verify``, ``audit verify``, ``rollback`` and the history collector so that
+    every path verifies bundles the same way.
+    """
+
+    key: Path | None = None
+    identity: str | None = None
+    issuer: str | None = None
+    repository: str | None = None
+    trusted_root: Path | None = None
+    allow_unsigned: bool = False
+
+    def verify(self, path: Path, *, artifacts_dir: Path | None = None) -> VerifyResult:
+        return verify_bundle(
+            path,
+            key=self.key,
+            identity=self.identity,
+            issuer=self.issuer,
+            repository=self.repository,
+            trusted_root=self.trusted_root,
+            artifacts_dir=artifacts_dir,
+            allow_unsigned=self.allow_unsigned,
+        )
+
+
 def verify_bundle(
     path: Path,
     *,
