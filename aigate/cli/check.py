@@ -1,0 +1,108 @@
+"""``aigate check``: run the gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from aigate.cli import set_verbose
+from aigate.cli._common import output_options, pair_outputs, project_option, verbosity_options, write_atomic
+
+
+@click.command("check")
+@project_option
+@click.option("--manifest", "manifest", help="Manifest file. [default: aigate.yaml in the project]")
+@click.option("--policy", "policy_dirs", multiple=True, help="User policy directory or file (repeatable).")
+@click.option("--data", "data_files", multiple=True, help="Policy data file, merged over the defaults (repeatable).")
+@click.option("--input", "inputs", multiple=True, help="Extra document for user policies: YAML (multi-doc) or JSON.")
+@click.option("--namespace", "namespaces", multiple=True, help="User-policy package to evaluate (glob, repeatable). [default: main]")
+@click.option("--all-namespaces", is_flag=True, help="Evaluate every user-policy package.")
+@click.option("--fail-on-warn", is_flag=True, help="Warnings fail the gate (exit 1).")
+@click.option("--engine", type=click.Choice(["embedded", "opa"]), default="embedded", show_default=True,
+              help="Policy engine: embedded regopy, or a central OPA server.")
+@click.option("--opa-url", envvar="AIGATE_OPA_URL", help="OPA server root URL (env AIGATE_OPA_URL).")
+@click.option("--opa-token", envvar="AIGATE_OPA_TOKEN", help="Bearer token for the OPA server (env AIGATE_OPA_TOKEN).")
+@click.option("--dry-run", is_flag=True,
+              help="Collect and evaluate; do not sign, do not record the decision; write a bundle only with --bundle-dir.")
+@click.option("--fast", is_flag=True, help="Pre-commit path: manifest and policies only (no SBOM, lock or hashing).")
+@click.option("--bundle-dir", type=click.Path(file_okay=False, path_type=Path), help="Write the evidence bundle here.")
+@click.option("--tar", "tarball", is_flag=True, help="Also write BUNDLE_DIR.tar.gz (reproducible).")
+@click.option("--python", "python", help="Inspect this environment (venv directory or interpreter) instead of aigate's own.")
+@click.option("--sign", default="none", show_default=True, help="Signing: none, keyless (Sigstore, ambient OIDC), key:PATH.")
+@click.option("--previous", help="The previous release's evidence bundle (decision chain, metric regression).")
+@click.option("--bundles", help="Directory of earlier releases' bundles (chain, rollback target).")
+@click.option("--since", help="Start of the release range (default: the previous release tag).")
+@output_options()
+@verbosity_options
+def command(
+    project: Path,
+    manifest: str | None,
+    policy_dirs: tuple[str, ...],
+    data_files: tuple[str, ...],
+    inputs: tuple[str, ...],
+    namespaces: tuple[str, ...],
+    all_namespaces: bool,
+    fail_on_warn: bool,
+    engine: str,
+    opa_url: str | None,
+    opa_token: str | None,
+    dry_run: bool,
+    fast: bool,
+    bundle_dir: Path | None,
+    tarball: bool,
+    python: str | None,
+    sign: str,
+    previous: str | None,
+    bundles: str | None,
+    since: str | None,
+    formats: tuple[str, ...],
+    outputs: tuple[Path, ...],
+    quiet: bool,
+    verbose: bool,
+) -> int:
+    """Run the gate: collect evidence, evaluate the built-in controls and user policies, decide.
+
+    Exit 0 pass, 1 denied, 2 input error, 3 could not finish.
+    """
+    set_verbose(verbose)
+    from aigate.gate import CheckConfig, run_check
+    from aigate.report import render
+
+    pairs = pair_outputs(formats, outputs)
+    config = CheckConfig(
+        root=project,
+        manifest=manifest,
+        policy_dirs=policy_dirs,
+        data_files=data_files,
+        inputs=inputs,
+        namespaces=namespaces,
+        all_namespaces=all_namespaces,
+        fail_on_warn=fail_on_warn,
+        engine=engine,
+        opa_url=opa_url,
+        opa_token=opa_token,
+        dry_run=dry_run,
+        fast=fast,
+        bundle_dir=str(bundle_dir) if bundle_dir else None,
+        tarball=tarball,
+        python=python,
+        sign=sign,
+        previous=previous,
+        bundles=bundles,
+        since=since,
+    )
+    result = run_check(config)
+    for fmt, out in pairs:
+        text = render(fmt, result.report)
+        if out is None:
+            if not quiet or fmt != "text":
+                click.echo(text, nl=not text.endswith("\n"))
+        else:
+            write_atomic(out, text)
+    if quiet:
+        click.echo(f"aigate: {result.decision.verdict}", err=True)
+    if verbose:
+        timing = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
+        click.echo(f"aigate: timings: {timing}", err=True)
+    return result.decision.exit_code()

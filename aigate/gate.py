@@ -1,0 +1,304 @@
+"""The gate: config → collectors → input document → engine → decision.
+
+This module orchestrates; it never prints and never exits. Every failure is an ``AigateError``
+raised to the CLI, and the decision is data (:class:`aigate.findings.Decision`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aigate import __version__
+from aigate.collect import COLLECTORS, load_collectors
+from aigate.collect.interface import CollectContext, Evidence
+from aigate.errors import InputError, UsageError
+from aigate.findings import Decision, Finding, Severity, summarize
+from aigate.manifest import Manifest, load_manifest
+from aigate.policy.evaluate import (
+    NamespaceSelection,
+    apply_waivers,
+    evaluate_controls,
+    evaluate_user,
+    mark_blocking,
+    maturity,
+    select_namespaces,
+)
+from aigate.policy.interface import Engine
+from aigate.policy.library import PolicySet, builtin_set, control_catalog, user_set
+from aigate.policydata import PolicyData, load_policy_data, waiver_findings
+from aigate.report.interface import BundleInfo, ReportContext
+from aigate.yamlload import Document, Limits, load_file
+
+INPUT_VERSION = "1"
+FAST_SKIPS = frozenset({"environment", "lock", "sbom", "licenses", "artifacts"})
+USER_INPUT_LIMITS = Limits(max_bytes=32 * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    root: Path = Path(".")
+    manifest: str | None = None
+    policy_dirs: tuple[str, ...] = ()
+    data_files: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+    all_namespaces: bool = False
+    fail_on_warn: bool = False
+    engine: str = "embedded"
+    opa_url: str | None = None
+    opa_token: str | None = None
+    dry_run: bool = False
+    fast: bool = False
+    bundle_dir: str | None = None
+    python: str | None = None
+    sign: str = "none"
+    previous: str | None = None
+    bundles: str | None = None
+    since: str | None = None
+    tarball: bool = False
+    today: dt.date | None = None  # for tests of waiver expiry; defaults to the evidence date
+    collectors: tuple[str, ...] = COLLECTORS
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    decision: Decision
+    report: ReportContext
+    input_doc: dict[str, Any]
+    evidence: dict[str, Evidence] = field(default_factory=dict)
+    manifest: Manifest | None = None
+    policy_set_digest: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def make_engine(config: CheckConfig) -> Engine:
+    if config.engine == "embedded":
+        from aigate.policy.embedded import EmbeddedEngine
+
+        return EmbeddedEngine()
+    if config.engine == "opa":
+        if not config.opa_url:
+            raise UsageError("--engine opa needs --opa-url URL (or AIGATE_OPA_URL)")
+        from aigate.policy.opa import OpaEngine
+
+        return OpaEngine(config.opa_url, token=config.opa_token)
+    raise UsageError(f"unknown engine {config.engine!r}; choose embedded or opa")
+
+
+def evidence_time(git: dict[str, Any] | None) -> int:
+    """Seconds since the epoch that stamp this run's evidence: SOURCE_DATE_EPOCH, else the commit time.
+
+    Never the wall clock when either exists, so identical inputs give identical bundles.
+    """
+    sde = os.environ.get("SOURCE_DATE_EPOCH")
+    if sde:
+        if not sde.isdigit():
+            raise InputError(f"SOURCE_DATE_EPOCH must be an integer, got {sde!r}")
+        return int(sde)
+    if git and isinstance(git.get("commit_time"), int):
+        return int(git["commit_time"])
+    return int(time.time())
+
+
+def load_user_documents(paths: tuple[str, ...]) -> list[Document]:
+    docs: list[Document] = []
+    for name in paths:
+        loaded = load_file(Path(name), limits=USER_INPUT_LIMITS, what="input file", display=name)
+        docs.extend(d for d in loaded if d.data is not None)
+    return docs
+
+
+def _check_user_packages(policies: PolicySet) -> None:
+    for module in policies.modules + policies.tests:
+        if module.package == "aigate" or module.package.startswith("aigate."):
+            raise InputError(
+                f"user policies may not declare package {module.package!r}: the 'aigate' namespace is reserved "
+                "for the built-in library",
+                position=None,
+            )
+
+
+def collect(ctx: CollectContext, names: tuple[str, ...], fast: bool) -> dict[str, Evidence]:
+    evidence: dict[str, Evidence] = {}
+    for collector in load_collectors(names):
+        module_name = type(collector).__module__.rsplit(".", 1)[-1]
+        if fast and module_name in FAST_SKIPS:
+            evidence[module_name] = Evidence(collector.key, None, skipped="fast path (--fast)")
+            continue
+        ctx.options["evidence"] = {k: v.data for k, v in evidence.items()}
+        evidence[module_name] = collector.collect(ctx)
+    return evidence
+
+
+def build_input(
+    config: CheckConfig,
+    manifest: Manifest,
+    evidence: dict[str, Evidence],
+    policy_digest: str,
+    now_epoch: int,
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "aigate": {
+            "version": INPUT_VERSION,
+            "tool_version": __version__,
+            "mode": "dry-run" if config.dry_run else "record",
+            "fast": config.fast,
+            "policy_digest": policy_digest,
+            "engine": config.engine,
+            "now_epoch": now_epoch,
+            "manifest_digest": "sha256:" + manifest.digest,
+        },
+        "manifest": manifest.data,
+        "files": {},
+        "environment": None,
+        "dependencies": None,
+        "sbom": None,
+        "artifacts": None,
+        "signoffs": None,
+        "git": None,
+        "history": None,
+        "reports": None,
+        "ci": None,
+    }
+    for ev in evidence.values():
+        if ev.data is None:
+            continue
+        current = doc.get(ev.key)
+        if isinstance(current, dict) and isinstance(ev.data, dict):
+            doc[ev.key] = {**current, **ev.data}
+        else:
+            doc[ev.key] = ev.data
+    return doc
+
+
+def run_check(config: CheckConfig) -> CheckResult:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    root = config.root.resolve()
+    if not root.is_dir():
+        raise InputError(f"project directory {config.root} does not exist")
+    manifest = load_manifest(root, config.manifest)
+    policy_data = load_policy_data(config.data_files)
+    builtin = builtin_set()
+    catalog = control_catalog(builtin)
+    user = user_set(config.policy_dirs) if config.policy_dirs else None
+    if user is not None:
+        _check_user_packages(user)
+    if (config.namespaces or config.all_namespaces) and user is None:
+        raise UsageError("--namespace/--all-namespaces select user policies; pass --policy DIR")
+    user_docs = load_user_documents(config.inputs)
+    if config.inputs and user is None:
+        raise UsageError("--input documents are evaluated by user policies; pass --policy DIR")
+    modules = list(builtin.modules) + (list(user.modules) if user else [])
+    policy_digest = _policy_digest(builtin, user)
+    timings["load"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    ctx = CollectContext(
+        root=root,
+        manifest=manifest.data,
+        manifest_path=manifest.path,
+        manifest_digest=manifest.digest,
+        policy_data=policy_data.data,
+        dry_run=config.dry_run,
+        fast=config.fast,
+        python=config.python,
+        options={
+            "manifest_paths": manifest.paths,
+            "since": config.since,
+            "previous": config.previous,
+            "bundles": config.bundles,
+        },
+    )
+    git_first = collect(ctx, tuple(n for n in config.collectors if n == "git"), config.fast)
+    now_epoch = evidence_time(git_first.get("git").data if "git" in git_first else None)
+    ctx.options["timestamp"] = now_epoch
+    evidence = {**git_first, **collect(ctx, tuple(n for n in config.collectors if n != "git"), config.fast)}
+    timings["collect"] = time.perf_counter() - t1
+
+    input_doc = build_input(config, manifest, evidence, policy_digest, now_epoch)
+
+    t2 = time.perf_counter()
+    engine = make_engine(config)
+    try:
+        engine.compile(modules, {"aigate": {"config": policy_data.data}})
+        findings = evaluate_controls(engine, input_doc, catalog, manifest.document)
+        user_findings: list[Finding] = []
+        if user is not None:
+            selection = NamespaceSelection(
+                patterns=config.namespaces or ("main",),
+                all_namespaces=config.all_namespaces,
+                explicit=bool(config.namespaces),
+            )
+            namespaces = select_namespaces(user, selection)
+            user_findings, rules = evaluate_user(engine, namespaces, [manifest.document, *user_docs])
+            if rules == 0:
+                raise InputError(
+                    f"the user policies define no deny/violation/warn rules in {', '.join(namespaces)}",
+                    hint="an empty policy set is not a pass",
+                )
+    finally:
+        engine.close()
+    timings["evaluate"] = time.perf_counter() - t2
+
+    decision = decide(config, findings, user_findings, catalog, policy_data, now_epoch)
+    report = ReportContext(
+        decision=decision,
+        controls=catalog,
+        manifest_path=manifest.display,
+        project_root=str(config.root),
+        tool_version=__version__,
+        bundle=None,
+        notes=tuple(f"{name}: {ev.skipped}" for name, ev in evidence.items() if ev.skipped),
+    )
+    timings["total"] = time.perf_counter() - t0
+    return CheckResult(decision, report, input_doc, evidence, manifest, policy_digest, timings)
+
+
+def _policy_digest(builtin: PolicySet, user: PolicySet | None) -> str:
+    if user is None:
+        return builtin.digest
+    return PolicySet(builtin.modules + user.modules).digest
+
+
+def decide(
+    config: CheckConfig,
+    control_findings: list[Finding],
+    user_findings: list[Finding],
+    catalog: Any,
+    policy_data: PolicyData,
+    now_epoch: int,
+) -> Decision:
+    today = config.today or dt.datetime.fromtimestamp(now_epoch, tz=dt.timezone.utc).date()
+    active, broken = waiver_findings(policy_data, today)
+    required = policy_data.required_levels
+    findings = apply_waivers(control_findings, active) + broken
+    findings = mark_blocking(findings, catalog, required)
+    levels = maturity(findings, catalog, required)
+    all_findings = tuple(findings + user_findings)
+    return Decision(
+        findings=all_findings,
+        maturity=levels,
+        summary=summarize(all_findings),
+        fail_on_warn=config.fail_on_warn,
+        dry_run=config.dry_run,
+        meta={
+            "waivers": active,
+            "required_levels": required,
+            "evidence_time": dt.datetime.fromtimestamp(now_epoch, tz=dt.timezone.utc)
+            .isoformat()
+            .replace("+00:00", "Z"),
+        },
+    )
+
+
+def bundle_info(path: str, digest: str) -> BundleInfo:
+    return BundleInfo(path, digest)
+
+
+__all__ = ["CheckConfig", "CheckResult", "Severity", "run_check"]

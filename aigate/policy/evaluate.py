@@ -1,0 +1,277 @@
+"""Turn engine results into findings: built-in controls, waivers, maturity, user policies.
+
+Fail closed: a built-in control whose package produced no ``basis`` was not evaluated, and the
+run stops (exit 3) instead of counting it as a pass. A namespace the user named that matches no
+policy is an input error (exit 2), not a silent pass.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Any
+
+from aigate.errors import EngineError, InputError
+from aigate.findings import Basis, Finding, Location, Severity, StreamMaturity
+from aigate.policy.interface import Engine
+from aigate.policy.library import CONTROLS_PACKAGE, PolicySet
+from aigate.report.interface import ControlInfo
+from aigate.yamlload import Document
+
+STREAMS = ("A", "B")
+MAX_LEVEL = 3
+
+
+def _location(manifest: Document | None, pointer: Any) -> Location | None:
+    if manifest is None or not isinstance(pointer, str) or not pointer.startswith("/") and pointer != "":
+        return None
+    pos = manifest.position(pointer)
+    return Location(pos.file, pos.line, pos.column, pointer)
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        value = [value]
+    out = []
+    for item in value:
+        if isinstance(item, str):
+            out.append({"rule": "", "msg": item})
+        elif isinstance(item, dict):
+            out.append(item)
+    return sorted(out, key=lambda d: (str(d.get("rule", "")), str(d.get("msg", ""))))
+
+
+def evaluate_controls(
+    engine: Engine,
+    input_doc: dict[str, Any],
+    catalog: tuple[ControlInfo, ...],
+    manifest: Document | None,
+) -> list[Finding]:
+    """Evaluate every built-in control package in one query; one or more findings per control."""
+    results = engine.query(CONTROLS_PACKAGE, input_doc)
+    if not isinstance(results, dict):
+        raise EngineError("the built-in controls produced no result (the policy set was not evaluated)")
+    findings: list[Finding] = []
+    for control in catalog:
+        leaf = control.package[len(CONTROLS_PACKAGE) + 1 :]
+        node: Any = results
+        for part in leaf.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or node.get("basis") not in ("evidence", "declared"):
+            raise EngineError(
+                f"control {control.id} ({control.package}) was not evaluated: its package defines no 'basis'",
+                hint="every built-in control must always define basis; this is a bug in the policy library",
+            )
+        basis = Basis(node["basis"])
+        denies = _items(node.get("deny"))
+        warns = _items(node.get("warn"))
+        for severity, items in ((Severity.DENY, denies), (Severity.WARN, warns)):
+            for item in items:
+                item_basis = Basis(item["basis"]) if item.get("basis") in ("evidence", "declared") else basis
+                findings.append(
+                    Finding(
+                        control=control.id,
+                        rule=str(item.get("rule") or control.id.lower()),
+                        severity=severity,
+                        message=str(item.get("msg") or item.get("message") or ""),
+                        basis=item_basis,
+                        location=_location(manifest, item.get("pointer")),
+                        references=control.references,
+                    )
+                )
+        if not denies:
+            findings.append(
+                Finding(
+                    control=control.id,
+                    rule="control",
+                    severity=Severity.PASS,
+                    message=f"{control.title}: passed"
+                    + (" (declared in the manifest, not verified against evidence)" if basis is Basis.DECLARED else ""),
+                    basis=basis,
+                    references=control.references,
+                )
+            )
+    return findings
+
+
+def apply_waivers(findings: list[Finding], waivers: list[dict[str, Any]]) -> list[Finding]:
+    """A deny or warn matching an active waiver becomes ``waived`` and carries the waiver."""
+    out = []
+    for f in findings:
+        waiver = None
+        if f.severity in (Severity.DENY, Severity.WARN):
+            for w in waivers:
+                if w.get("control") == f.control and (not w.get("rule") or w.get("rule") == f.rule):
+                    waiver = w
+                    break
+        if waiver is None:
+            out.append(f)
+        else:
+            out.append(
+                Finding(
+                    control=f.control,
+                    rule=f.rule,
+                    severity=Severity.WAIVED,
+                    message=f"{f.message} [waived until {waiver.get('expires')} by {waiver.get('owner')}: "
+                    f"{waiver.get('reason')}]",
+                    basis=f.basis,
+                    blocking=False,
+                    location=f.location,
+                    waiver=waiver,
+                    references=f.references,
+                )
+            )
+    return out
+
+
+def maturity(
+    findings: list[Finding], catalog: tuple[ControlInfo, ...], required: dict[str, int]
+) -> tuple[StreamMaturity, ...]:
+    """A stream reaches level N when every control of that stream at levels 1..N passes."""
+    failing = {f.control for f in findings if f.severity is Severity.DENY}
+    out = []
+    for stream in STREAMS:
+        controls = [c for c in catalog if c.kind == "aima" and c.stream == stream and c.level]
+        reached = 0
+        holding: tuple[str, ...] = ()
+        for level in range(1, MAX_LEVEL + 1):
+            at_level = [c.id for c in controls if c.level == level]
+            bad = tuple(cid for cid in at_level if cid in failing)
+            if bad or not at_level:
+                holding = bad
+                break
+            reached = level
+        out.append(StreamMaturity(stream, reached, int(required.get(stream, 1)), holding))
+    return tuple(out)
+
+
+def mark_blocking(
+    findings: list[Finding], catalog: tuple[ControlInfo, ...], required: dict[str, int]
+) -> list[Finding]:
+    """A deny blocks unless its AIMA control sits above the organisation's required level."""
+    by_id = {c.id: c for c in catalog}
+    out = []
+    for f in findings:
+        control = by_id.get(f.control)
+        blocking = f.severity is Severity.DENY
+        if (
+            blocking
+            and control is not None
+            and control.kind == "aima"
+            and control.level is not None
+            and control.stream is not None
+            and control.level > int(required.get(control.stream, 1))
+            and f.rule != "waiver-invalid"
+        ):
+            blocking = False
+        if blocking != f.blocking:
+            f = Finding(**{**f.__dict__, "blocking": blocking})
+        out.append(f)
+    return out
+
+
+# -- conftest-compatible user policies ---------------------------------------------------
+
+RULE_KINDS = ("deny", "violation", "warn")
+
+
+@dataclass(frozen=True)
+class NamespaceSelection:
+    patterns: tuple[str, ...] = ("main",)
+    all_namespaces: bool = False
+    explicit: bool = False  # the user named the namespaces (an empty match is then an error)
+
+
+def select_namespaces(policies: PolicySet, selection: NamespaceSelection) -> list[str]:
+    packages = policies.packages()
+    if selection.all_namespaces:
+        if not packages:
+            raise InputError("--all-namespaces: the user policies declare no packages")
+        return packages
+    chosen: list[str] = []
+    for pattern in selection.patterns:
+        matched = [p for p in packages if fnmatch.fnmatchcase(p, pattern)]
+        if not matched:
+            available = ", ".join(packages) or "none"
+            raise InputError(
+                f"namespace {pattern!r} matches no policy package (packages: {available})",
+                hint="pass --namespace NS or --all-namespaces",
+            )
+        chosen.extend(m for m in matched if m not in chosen)
+    return chosen
+
+
+def _rule_kind(name: str) -> str | None:
+    for kind in RULE_KINDS:
+        if name == kind or name.startswith(kind + "_"):
+            return kind
+    return None
+
+
+def _message(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict):
+        for key in ("msg", "message"):
+            if isinstance(item.get(key), str):
+                return str(item[key])
+    import json
+
+    return json.dumps(item, sort_keys=True)
+
+
+def evaluate_user(
+    engine: Engine, namespaces: list[str], documents: list[Document]
+) -> tuple[list[Finding], int]:
+    """Evaluate each document against each namespace, conftest style.
+
+    Returns the findings and the number of rules that ran (so "a policy directory with no rules"
+    is detected by the caller: zero rules evaluated is not a pass).
+    """
+    findings: list[Finding] = []
+    rules_seen = 0
+    for doc in documents:
+        pos = doc.position("")
+        location = Location(doc.file, pos.line, pos.column, "")
+        source = doc.file + (f"#{doc.index}" if doc.index else "")
+        for ns in namespaces:
+            result = engine.query(ns, doc.data)
+            if not isinstance(result, dict):
+                continue
+            excepted: set[str] = set()
+            for entry in result.get("exception") or []:
+                if isinstance(entry, list):
+                    excepted.update(str(x) for x in entry)
+                elif isinstance(entry, str):
+                    excepted.add(entry)
+            for name in sorted(result):
+                kind = _rule_kind(name)
+                if kind is None:
+                    continue
+                rules_seen += 1
+                suffix = name[len(kind) + 1 :] if name != kind else ""
+                items = result[name]
+                if isinstance(items, (str, dict)):
+                    items = [items]
+                if not isinstance(items, list):
+                    items = [items] if items else []
+                if not items:
+                    findings.append(
+                        Finding("USER", name, Severity.PASS, f"{ns}.{name}", Basis.EVIDENCE, True, location, ns, source)
+                    )
+                    continue
+                if kind in ("deny", "violation") and suffix in excepted:
+                    # conftest semantics: the exception covers the whole rule for this document
+                    message = f'data.{ns}.exception[_][_] == "{suffix}"'
+                    findings.append(
+                        Finding("USER", name, Severity.EXCEPTION, message, Basis.EVIDENCE, False, location, ns, source)
+                    )
+                    continue
+                severity = Severity.WARN if kind == "warn" else Severity.DENY
+                for item in sorted(items, key=_message):
+                    findings.append(
+                        Finding("USER", name, severity, _message(item), Basis.EVIDENCE, True, location, ns, source)
+                    )
+    return findings, rules_seen

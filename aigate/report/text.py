@@ -1,0 +1,104 @@
+"""``--format text`` (default): conftest-style result lines, the controls, maturity, the summary.
+
+Result lines: ``FAIL - <where> - <namespace or control> - <message>``, ``WARN``, ``EXCP``
+(user-policy exception), ``WAIV`` (waived control finding), ``ADVY`` (a deny of a control above
+the required level: reported, not blocking). Then a table of the controls, the maturity per
+stream, the familiar ``N tests, N passed, N warnings, N failures, N exceptions`` line and the
+verdict.
+"""
+
+from __future__ import annotations
+
+from aigate.findings import Basis, Finding, Severity
+from aigate.report.interface import ReportContext
+
+_TAG = {
+    Severity.DENY: "FAIL",
+    Severity.WARN: "WARN",
+    Severity.EXCEPTION: "EXCP",
+    Severity.WAIVED: "WAIV",
+}
+
+
+def _where(f: Finding, ctx: ReportContext) -> str:
+    if f.location is not None:
+        loc = f.location.file
+        if f.location.line is not None:
+            loc += f":{f.location.line}"
+            if f.location.column is not None:
+                loc += f":{f.location.column}"
+        return loc
+    return f.source or ctx.manifest_path
+
+
+def _line(f: Finding, ctx: ReportContext) -> str:
+    tag = _TAG.get(f.severity, "PASS")
+    if f.severity is Severity.DENY and not f.blocking:
+        tag = "ADVY"
+    if f.control == "USER":
+        return f"{tag} - {f.source or _where(f, ctx)} - {f.namespace} - {f.message}"
+    basis = " [declared]" if f.basis is Basis.DECLARED else ""
+    return f"{tag} - {_where(f, ctx)} - {f.control}/{f.rule} - {f.message}{basis}"
+
+
+def render(ctx: ReportContext) -> str:
+    d = ctx.decision
+    out: list[str] = []
+    order = {Severity.DENY: 0, Severity.WARN: 1, Severity.WAIVED: 2, Severity.EXCEPTION: 3}
+    shown = sorted(
+        (f for f in d.findings if f.severity is not Severity.PASS),
+        key=lambda f: (order.get(f.severity, 9), not f.blocking, f.control, f.rule, f.message),
+    )
+    out.extend(_line(f, ctx) for f in shown)
+    if shown:
+        out.append("")
+
+    if ctx.controls:
+        out.append("Controls")
+        by_control: dict[str, list[Finding]] = {}
+        for f in d.findings:
+            by_control.setdefault(f.control, []).append(f)
+        for c in ctx.controls:
+            fs = by_control.get(c.id, [])
+            if any(f.severity is Severity.DENY for f in fs):
+                status = "fail" if any(f.blocking for f in fs if f.severity is Severity.DENY) else "fail (advisory)"
+            elif any(f.severity is Severity.WAIVED for f in fs):
+                status = "waived"
+            elif any(f.severity is Severity.WARN for f in fs):
+                status = "pass (warnings)"
+            else:
+                status = "pass"
+            basis = "declared" if any(f.basis is Basis.DECLARED for f in fs) else "evidence"
+            where = f"L{c.level} {c.stream}" if c.level else "ext "
+            out.append(f"  {c.id:<11} {where:<5} {status:<16} {basis:<9} {c.title}")
+        out.append("")
+        out.append("Maturity (OWASP AIMA Secure Deployment)")
+        names = {"A": "A (process)", "B": "B (technical)"}
+        for m in d.maturity:
+            state = "ok" if m.meets else "BELOW REQUIRED"
+            held = f"; next level held by {', '.join(m.failing)}" if m.failing else ""
+            out.append(f"  stream {names.get(m.stream, m.stream):<14} level {m.level} of 3, required {m.required}: {state}{held}")
+        out.append("")
+
+    s = d.summary
+    out.append(
+        f"{s.tests} tests, {s.passed} passed, {s.warnings} warnings, {s.failures} failures, "
+        f"{s.exceptions + s.waived} exceptions"
+    )
+    extras = []
+    if s.declared:
+        extras.append(f"{s.declared} passed on declarations only")
+    if s.advisories:
+        extras.append(f"{s.advisories} advisory (above the required level)")
+    if s.waived:
+        extras.append(f"{s.waived} waived")
+    if extras:
+        out.append("(" + "; ".join(extras) + ")")
+    for note in ctx.notes:
+        out.append(f"note: {note}")
+    if ctx.bundle:
+        out.append(f"bundle: {ctx.bundle.path} ({ctx.bundle.digest})")
+    verdict = "PASS" if d.passed else "FAIL"
+    mode = " (dry run)" if d.dry_run else ""
+    out.append(f"decision: {verdict}{mode}")
+    return "\n".join(out) + "\n"
