@@ -1,0 +1,119 @@
+# METADATA
+# title: Approval workflows
+# description: >-
+#   The release is approved by enough distinct people in each role the organisation requires,
+#   with cryptographically signed sign-offs bound to this model and manifest, not by its own
+#   authors, and newer than the last change to model, manifest or policy.
+# custom:
+#   id: APPROVAL
+#   level: 2
+#   stream: A
+#   kind: aima
+#   references:
+#     eu_ai_act: ["Art. 17(1)(a)", "Art. 17(1)(m)", "Annex IV(2)(g)"]
+#     nist_ai_rmf: ["GOVERN 1.4", "GOVERN 2.1", "MANAGE 1.1"]
+#     iso_42001: ["A.3.2", "A.6.2.5"]
+package aigate.controls.approval
+
+import rego.v1
+
+import data.aigate.lib.util
+
+default basis := "declared"
+
+basis := "evidence" if util.present("signoffs")
+
+required_roles := util.conf(["approvals", "required_roles"], [])
+
+configured_roles := util.conf(["approvals", "roles"], {})
+
+policy_change_role := util.conf(["approvals", "policy_change_role"], null)
+
+signoffs := object.get(input, "signoffs", null)
+
+max_n := util.conf(["thresholds", "max_listed_items"], 10)
+
+# --- no evidence: sign-offs were not verified in this run --------------------------------------
+# The manifest cannot declare its own approval: without verified signatures this control fails.
+
+deny contains f if {
+	not util.present("signoffs")
+	f := {
+		"rule": "signoffs-not-verified",
+		"msg": concat("", [
+			"sign-offs were not verified in this run (required roles: ",
+			concat(", ", required_roles),
+			"); record them with `aigate approve --role ROLE` and run the full check in the repository",
+		]),
+		"basis": "declared",
+	}
+}
+
+# Policy data must make approval possible at all: a required role with no members can never pass.
+deny contains f if {
+	some role in required_roles
+	count(object.get(configured_roles, [role, "members"], [])) == 0
+	f := {
+		"rule": "role-has-no-members",
+		"msg": sprintf("required approver role %s has no members with keys in policy data; the organisation must list its approvers (approvals.roles.%s.members)", [role, role]),
+	}
+}
+
+deny contains f if {
+	some role in required_roles
+	not configured_roles[role]
+	f := {
+		"rule": "role-not-configured",
+		"msg": sprintf("required approver role %s is not defined under approvals.roles in policy data", [role]),
+	}
+}
+
+# --- evidence: input.signoffs ----------------------------------------------------------------
+
+role_state(role) := object.get(signoffs, ["roles", role], {})
+
+deny contains f if {
+	util.present("signoffs")
+	some role in required_roles
+	state := role_state(role)
+	object.get(state, "satisfied", false) != true
+	quorum := object.get(state, "quorum", object.get(configured_roles, [role, "quorum"], 1))
+	f := {
+		"rule": "role-not-satisfied",
+		"msg": sprintf("role %s has %v of %v required signed approval(s) for this model and manifest; ask a listed %s to run `aigate approve --role %s`", [role, object.get(state, "counted", 0), quorum, role, role]),
+	}
+}
+
+deny contains f if {
+	util.present("signoffs")
+	object.get(signoffs, "policy_change", false) == true
+	is_string(policy_change_role)
+	object.get(role_state(policy_change_role), "satisfied", false) != true
+	f := {
+		"rule": "policy-change-unapproved",
+		"msg": sprintf("this release changes policy data or the approvers list; it needs an additional approval from role %s", [policy_change_role]),
+	}
+}
+
+deny contains f if {
+	util.present("signoffs")
+	object.get(signoffs, "satisfied", false) != true
+	every role in required_roles {
+		object.get(role_state(role), "satisfied", false) == true
+	}
+	f := {
+		"rule": "signoffs-unsatisfied",
+		"msg": "the sign-off collector reports the approval requirements as unmet; see signoffs.json for each approval and why it did or did not count",
+	}
+}
+
+warn contains f if {
+	util.present("signoffs")
+	rejected := [a | some a in object.get(signoffs, "approvals", []); object.get(a, "counted", false) != true]
+	count(rejected) > 0
+	shown := [sprintf("%v for %v: %v", [object.get(a, "signer", "?"), object.get(a, "role", "?"), object.get(a, "reason", "not counted")]) | some a in util.first_n(rejected, max_n)]
+	f := {
+		"rule": "approvals-not-counted",
+		"msg": concat("", [sprintf("%v approval record(s) did not count: ", [count(rejected)]), util.names(shown, max_n)]),
+	}
+}

@@ -1,0 +1,74 @@
+# METADATA
+# title: Shared helpers for the built-in controls
+# description: >-
+#   Null-safe access to the input document, file checks against input.files, and the
+#   organisation's policy data. Helpers never deny on their own.
+package aigate.lib.util
+
+import rego.v1
+
+# The organisation's policy data (defaults merged with --data files by aigate).
+default cfg := {}
+
+cfg := data.aigate.config
+
+# conf(path, fallback): a policy-data value, or fallback when the organisation did not set it.
+conf(path, fallback) := object.get(cfg, path, fallback)
+
+# m(path): a manifest value, or null when the manifest does not declare it.
+m(path) := object.get(input, array.concat(["manifest"], path), null)
+
+# present(key): evidence input.<key> was collected in this run (the key exists and is not null).
+present(key) if object.get(input, key, null) != null
+
+# ev(path): a value under input (evidence), or null.
+ev(path) := object.get(input, path, null)
+
+# declared(path): the manifest sets path to something other than null, "" or false.
+declared(path) if {
+	v := m(path)
+	v != null
+	v != ""
+	v != false
+}
+
+# file_exists(p): input.files says p exists as a file or directory.
+file_exists(p) if object.get(input, ["files", p, "exists"], false) == true
+
+# missing_file(p): the manifest names p but it does not exist in the project.
+missing_file(p) if {
+	is_string(p)
+	not file_exists(p)
+}
+
+# number_or(x, fallback): x when it is a number, else fallback (keeps comparisons total).
+number_or(x, _) := x if is_number(x)
+
+number_or(x, fallback) := fallback if not is_number(x)
+
+# first_n(xs, n): the first n elements of an array, for bounded messages.
+first_n(xs, n) := array.slice(xs, 0, n)
+
+# NOTE (regopy 1.5.2): a string produced by concat/replace/lower/format_int is rendered with
+# JSON quotes when passed to sprintf, which corrupts the engine's output. Build such messages
+# with concat only; sprintf is safe for numbers and for strings taken from input or data.
+
+# names(xs, n): "a, b, c" (+ "and N more") for a list of strings, bounded at n items.
+names(xs, n) := concat(", ", xs) if count(xs) <= n
+
+names(xs, n) := concat("", [concat(", ", array.slice(xs, 0, n)), sprintf(" and %v more", [count(xs) - n])]) if count(xs) > n
+
+# pointer(parts): a JSON pointer from path parts (strings or array indexes).
+pointer(parts) := concat("", [sprintf("/%v", [p]) | some p in parts])
+
+# arr(path): a manifest array, or [] when it is missing or not an array.
+arr(path) := v if {
+	v := m(path)
+	is_array(v)
+} else := []
+
+# obj(path): a manifest object, or {} when it is missing or not an object.
+obj(path) := v if {
+	v := m(path)
+	is_object(v)
+} else := {}
