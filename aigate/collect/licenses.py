@@ -1,0 +1,249 @@
+"""License collector (LICENSE): ``input.dependencies.licenses`` and ``licenses.json``.
+
+Each installed distribution's license is resolved to an SPDX expression and evaluated
+*as an expression* (``license-expression``) against the organisation's allow/deny/review
+lists from policy data: ``OR`` passes when any alternative is allowed, ``AND`` only when
+every part is, ``X WITH exception`` is judged by its exact listing or else by ``X`` (an
+exception only adds permissions). String matching — what ``pip-licenses --allow-only
+--partial-match`` does — would let ``Apache-2.0 AND GPL-3.0-only`` through; it is not used.
+
+Where the license comes from matters: a PEP 639 ``License-Expression`` or an SPDX-valid
+``License`` field is evaluated; a package known only by its trove classifiers goes to
+**review** (a classifier such as "BSD License" does not say which BSD), never to allow;
+a package with no license information is **unknown** (policy data decides review or deny).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+from aigate.collect import _pyenv
+from aigate.collect.environment import to_json_bytes
+from aigate.collect.interface import CollectContext, Collector, Evidence
+
+#: verdict ranks: AND takes the worst part, OR the best alternative
+_RANK = {"allow": 0, "review": 1, "unknown": 2, "deny": 3}
+_BY_RANK = {v: k for k, v in _RANK.items()}
+
+#: trove classifiers -> the SPDX id they most likely mean (used for review context and deny only)
+CLASSIFIER_SPDX = {
+    "License :: OSI Approved :: MIT License": "MIT",
+    "License :: OSI Approved :: MIT No Attribution License (MIT-0)": "MIT-0",
+    "License :: OSI Approved :: Apache Software License": "Apache-2.0",
+    "License :: OSI Approved :: BSD License": "BSD-3-Clause",
+    "License :: OSI Approved :: ISC License (ISCL)": "ISC",
+    "License :: OSI Approved :: Python Software Foundation License": "PSF-2.0",
+    "License :: OSI Approved :: Mozilla Public License 2.0 (MPL 2.0)": "MPL-2.0",
+    "License :: OSI Approved :: GNU General Public License v2 (GPLv2)": "GPL-2.0-only",
+    "License :: OSI Approved :: GNU General Public License v2 or later (GPLv2+)": "GPL-2.0-or-later",
+    "License :: OSI Approved :: GNU General Public License v3 (GPLv3)": "GPL-3.0-only",
+    "License :: OSI Approved :: GNU General Public License v3 or later (GPLv3+)": "GPL-3.0-or-later",
+    "License :: OSI Approved :: GNU Lesser General Public License v2 (LGPLv2)": "LGPL-2.0-only",
+    "License :: OSI Approved :: GNU Lesser General Public License v2 or later (LGPLv2+)": "LGPL-2.0-or-later",
+    "License :: OSI Approved :: GNU Lesser General Public License v3 (LGPLv3)": "LGPL-3.0-only",
+    "License :: OSI Approved :: GNU Lesser General Public License v3 or later (LGPLv3+)": "LGPL-3.0-or-later",
+    "License :: OSI Approved :: GNU Affero General Public License v3": "AGPL-3.0-only",
+    "License :: OSI Approved :: GNU Affero General Public License v3 or later (AGPLv3+)": "AGPL-3.0-or-later",
+    "License :: OSI Approved :: Eclipse Public License 2.0 (EPL-2.0)": "EPL-2.0",
+    "License :: OSI Approved :: The Unlicense (Unlicense)": "Unlicense",
+    "License :: OSI Approved :: zlib/libpng License": "Zlib",
+    "License :: OSI Approved :: Boost Software License 1.0 (BSL-1.0)": "BSL-1.0",
+    "License :: OSI Approved :: Universal Permissive License (UPL)": "UPL-1.0",
+    "License :: OSI Approved :: Historical Permission Notice and Disclaimer (HPND)": "HPND",
+    "License :: CC0 1.0 Universal (CC0 1.0) Public Domain Dedication": "CC0-1.0",
+    "License :: Public Domain": "LicenseRef-Public-Domain",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _licensing() -> Any:
+    from license_expression import get_spdx_licensing
+
+    return get_spdx_licensing()
+
+
+def parse_spdx(text: str) -> Any | None:
+    """The parsed expression when ``text`` is a valid SPDX expression (``LicenseRef-`` allowed), else None."""
+    text = text.strip()
+    if not text or "\n" in text or len(text) > 500:
+        return None
+    lic = _licensing()
+    try:
+        expr = lic.parse(text, validate=False, strict=False)
+    except Exception:  # license-expression raises several ExpressionError kinds
+        return None
+    if expr is None:
+        return None
+    unknown = [
+        k for k in lic.unknown_license_keys(expr) if not str(k).startswith(("LicenseRef-", "DocumentRef-"))
+    ]
+    return None if unknown else expr
+
+
+class Lists:
+    """The organisation's lists, case-insensitive, from ``data.aigate.config.licenses``."""
+
+    def __init__(self, config: dict[str, Any] | None):
+        config = config or {}
+        self.allow = {str(x).lower() for x in config.get("allow") or []}
+        self.deny = {str(x).lower() for x in config.get("deny") or []}
+        self.review = {str(x).lower() for x in config.get("review") or []}
+        unknown = str(config.get("unknown") or "review")
+        self.unknown = unknown if unknown in ("review", "deny") else "review"
+
+    def lookup(self, key: str) -> str | None:
+        k = key.lower()
+        if k in self.deny:
+            return "deny"
+        if k in self.allow:
+            return "allow"
+        if k in self.review:
+            return "review"
+        return None
+
+
+def _symbol_verdict(sym: Any, lists: Lists, reasons: list[str]) -> str:
+    from license_expression import LicenseWithExceptionSymbol
+
+    full = str(sym.render("{symbol.key}") if hasattr(sym, "render") else sym)
+    found = lists.lookup(full)
+    if found is None and isinstance(sym, LicenseWithExceptionSymbol):
+        base = str(sym.license_symbol.key)
+        found = lists.lookup(base)
+        if found is not None:
+            reasons.append(f"{full}: judged by {base} ({found})")
+            return found
+    if found is None:
+        reasons.append(f"{full} is on no list")
+        return "unknown"
+    if found != "allow":
+        reasons.append(f"{full} is on the {found} list")
+    return found
+
+
+def evaluate_expression(expr: Any, lists: Lists, reasons: list[str]) -> str:
+    """allow/review/unknown/deny for a parsed expression: AND = worst part, OR = best alternative."""
+    from license_expression import AND, OR
+
+    if isinstance(expr, (AND, OR)):
+        ranks = [_RANK[evaluate_expression(a, lists, reasons)] for a in expr.args]
+        return _BY_RANK[max(ranks) if isinstance(expr, AND) else min(ranks)]
+    return _symbol_verdict(expr, lists, reasons)
+
+
+def judge(dist: _pyenv.Dist, lists: Lists) -> dict[str, Any]:
+    """One package's license record: expression, where it came from, verdict and why."""
+    reasons: list[str] = []
+    expression = dist.first("License-Expression")
+    source = "license-expression"
+    parsed = parse_spdx(expression) if expression else None
+    if parsed is None:
+        field = dist.first("License")
+        parsed = parse_spdx(field) if field else None
+        source = "license-field" if parsed is not None else source
+    classifiers = sorted(c for c in dist.metadata.get("classifier", []) if c.startswith("License ::"))
+    if parsed is not None:
+        verdict = evaluate_expression(parsed, lists, reasons)
+        expression = str(parsed)
+        if verdict == "allow":
+            reasons = []  # an allowed alternative makes the others irrelevant
+        elif verdict == "unknown":
+            verdict = lists.unknown
+            reasons.append(f"unlisted licenses go to {lists.unknown}")
+    elif classifiers:
+        source = "classifier"
+        mapped = sorted({CLASSIFIER_SPDX.get(c, c.rsplit(" :: ", 1)[-1]) for c in classifiers})
+        expression = " OR ".join(mapped)
+        denied = [m for m in mapped if lists.lookup(m) == "deny"]
+        if denied:
+            verdict = "deny"
+            reasons.append(f"classifier names a denied license ({', '.join(denied)})")
+        else:
+            verdict = "review"
+            reasons.append("license known only from trove classifiers; classifiers are not SPDX expressions")
+    else:
+        source = "none"
+        expression = None
+        verdict = "unknown"
+        reasons.append("no license metadata")
+    return {
+        "name": dist.name,
+        "version": dist.version,
+        "expression": expression,
+        "source": source,
+        "classifiers": classifiers,
+        "verdict": verdict,
+        "reason": "; ".join(dict.fromkeys(reasons)) if reasons else "allowed",
+    }
+
+
+def _license_texts(dists: list[_pyenv.Dist]) -> dict[str, bytes]:
+    """License and NOTICE files shipped in dist-info (PEP 639 ``License-File`` and common names)."""
+    files: dict[str, bytes] = {}
+    for d in dists:
+        if not d.location:
+            continue
+        base = Path(d.location)
+        names = set(d.license_files)
+        for p in (base, base / "licenses"):
+            if p.is_dir():
+                for f in p.iterdir():
+                    if f.is_file() and f.name.upper().startswith(
+                        ("LICENSE", "LICENCE", "NOTICE", "COPYING", "AUTHORS")
+                    ):
+                        names.add(os.path.relpath(f, base if p == base else base / "licenses"))
+        for n in sorted(names):
+            for cand in (base / "licenses" / n, base / n):
+                if cand.is_file() and cand.resolve().is_relative_to(base.resolve()):
+                    files[f"licenses/{d.normalized}-{d.version}/{Path(n).as_posix()}"] = cand.read_bytes()
+                    break
+    return files
+
+
+def collect_licenses(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """(``{"licenses": ...}`` for ``input.dependencies``, bundle files)."""
+    _interp, dists = _pyenv.inspect(ctx.python)
+    lists = Lists((ctx.policy_data or {}).get("licenses"))
+    records = [judge(d, lists) for d in dists]
+    summary = {"allow": 0, "deny": 0, "review": 0, "unknown": 0}
+    for r in records:
+        summary[r["verdict"]] += 1
+
+    def pick(v: str) -> list[dict[str, Any]]:
+        return [
+            {k: r[k] for k in ("name", "version", "expression", "reason", "source")}
+            for r in records
+            if r["verdict"] == v
+        ]
+
+    data = {
+        "summary": summary,
+        "denied": pick("deny"),
+        "review": pick("review"),
+        "unknown": pick("unknown"),
+        "checked": len(records),
+        "total": len(dists),
+    }
+    files = {
+        "licenses.json": to_json_bytes(
+            {"format": "aigate-licenses/1", "packages": records, "summary": summary}
+        )
+    }
+    if ctx.options.get("license_texts"):
+        files.update(_license_texts(dists))
+    return {"licenses": data}, files
+
+
+class LicensesCollector(Collector):
+    """``input.dependencies.licenses`` and ``licenses.json``."""
+
+    key = "dependencies"
+
+    def collect(self, ctx: CollectContext) -> Evidence:
+        if ctx.fast:
+            return Evidence(self.key, None, skipped="fast path")
+        data, files = collect_licenses(ctx)
+        return Evidence(self.key, data, files=files)

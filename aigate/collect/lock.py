@@ -1,0 +1,246 @@
+"""Environment lock collector (DEP): ``input.dependencies.lock`` and ``env-lock.json``.
+
+The lock records what is *installed*: per distribution its version, installer, whether it
+was requested, its ``direct_url.json`` (VCS commit / archive hash), wheel tags, license
+expression, and the SHA-256 of its RECORD file — a fingerprint of every installed file,
+since RECORD lists each file's hash.
+
+When the manifest names a PEP 751 ``pylock.toml`` or a hashed ``requirements.txt``, it is
+copied into the bundle and cross-checked against the installed set; every difference is a
+``lock_mismatches`` entry the DEP control turns into findings. A lock file that does not
+parse is an input error naming its line (exit 2): an unreadable lock is not a consistent one.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+from aigate.collect import _pyenv
+from aigate.collect.environment import to_json_bytes
+from aigate.collect.interface import CollectContext, Collector, Evidence
+from aigate.errors import InputError, Position
+from aigate.paths import resolve_inside
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+def lock_entry(d: _pyenv.Dist) -> dict[str, Any]:
+    """One installed distribution as a lock entry (no absolute paths: bundles are portable)."""
+    du = d.direct_url
+    source: dict[str, Any] | None = None
+    if du:
+        source = {"url": du.get("url")}
+        if isinstance(du.get("vcs_info"), dict):
+            source["vcs"] = du["vcs_info"].get("vcs")
+            source["commit"] = du["vcs_info"].get("commit_id")
+        if isinstance(du.get("archive_info"), dict):
+            ai = du["archive_info"]
+            source["hashes"] = ai.get("hashes") or ({"legacy": ai["hash"]} if "hash" in ai else None)
+        if isinstance(du.get("dir_info"), dict):
+            source["editable"] = bool(du["dir_info"].get("editable"))
+    return {
+        "name": d.name,
+        "normalized": d.normalized,
+        "version": d.version,
+        "installer": d.installer,
+        "requested": d.requested,
+        "direct_url": source,
+        "wheel_tags": d.wheel_tags,
+        "license_expression": d.first("License-Expression"),
+        "record_sha256": d.record_sha256,
+        "problems": d.problems,
+    }
+
+
+def _toml_error(path: str, exc: tomllib.TOMLDecodeError) -> InputError:
+    m = re.search(r"line (\d+), column (\d+)", str(exc))
+    pos = Position(path, int(m.group(1)), int(m.group(2))) if m else Position(path)
+    return InputError(f"pylock file does not parse: {str(exc).split(' (at')[0]}", position=pos)
+
+
+def parse_pylock(text: str, display: str) -> dict[str, dict[str, Any]]:
+    """PEP 751 ``pylock.toml`` -> {normalized name: {version, marker}}."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(display, exc) from None
+    if "lock-version" not in doc:
+        raise InputError("not a PEP 751 lock file: no 'lock-version' key", position=Position(display))
+    packages = doc.get("packages")
+    if not isinstance(packages, list):
+        raise InputError("PEP 751 lock file has no [[packages]] array", position=Position(display))
+    out: dict[str, dict[str, Any]] = {}
+    for i, p in enumerate(packages):
+        if not isinstance(p, dict) or not isinstance(p.get("name"), str):
+            raise InputError(f"packages[{i}] has no name", position=Position(display))
+        out[_pyenv.normalize(p["name"])] = {"version": p.get("version"), "marker": p.get("marker")}
+    return out
+
+
+_REQ_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*===?\s*([^\s;\\]+)\s*(;[^\\#]*)?")
+
+
+def parse_requirements(text: str, display: str) -> dict[str, dict[str, Any]]:
+    """A pinned, hashed ``requirements.txt`` -> {normalized name: {version, marker, hashes}}.
+
+    Every requirement must be pinned with ``==`` and carry ``--hash``: that is what makes a
+    requirements file a lock. Anything else is an input error naming the line.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    logical: list[tuple[int, str]] = []
+    buf, start = "", 0
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.split(" #", 1)[0].rstrip() if not raw.lstrip().startswith("#") else ""
+        if not buf:
+            start = n
+        if line.endswith("\\"):
+            buf += line[:-1] + " "
+            continue
+        buf += line
+        if buf.strip():
+            logical.append((start, buf.strip()))
+        buf = ""
+    if buf.strip():
+        logical.append((start, buf.strip()))
+    for n, line in logical:
+        if line.startswith("-"):
+            if line.startswith(
+                ("--hash", "-i ", "--index-url", "--extra-index-url", "--find-links", "--require-hashes")
+            ):
+                continue
+            raise InputError(
+                f"unsupported option in a hashed requirements file: {line.split()[0]}",
+                position=Position(display, n),
+            )
+        m = _REQ_LINE.match(line)
+        if not m:
+            raise InputError(
+                "requirement is not pinned with '=='",
+                position=Position(display, n),
+                hint="a lock pins every package",
+            )
+        hashes = re.findall(r"--hash[= ]\s*([a-z0-9]+:[0-9a-fA-F]+)", line)
+        if not hashes:
+            raise InputError(f"requirement {m.group(1)} has no --hash", position=Position(display, n))
+        marker = m.group(4)[1:].strip() if m.group(4) else None
+        out[_pyenv.normalize(m.group(1))] = {"version": m.group(3), "marker": marker, "hashes": hashes}
+    return out
+
+
+def _marker_applies(marker: str | None, env: dict[str, str] | None) -> bool:
+    if not marker or env is None:
+        return True
+    try:
+        from packaging.markers import InvalidMarker, Marker
+
+        return bool(Marker(marker).evaluate(env))
+    except (InvalidMarker, Exception):
+        return True  # an unreadable marker: assume it applies (the mismatch stays visible)
+
+
+def cross_check(
+    installed: list[dict[str, Any]], locked: dict[str, dict[str, Any]], markers: dict[str, str] | None
+) -> list[dict[str, Any]]:
+    """Installed must be locked at the same version; every applicable lock entry must be installed."""
+    from packaging.version import InvalidVersion, Version
+
+    def same(a: str | None, b: str | None) -> bool:
+        if a is None or b is None:
+            return a == b
+        try:
+            return Version(a) == Version(b)
+        except InvalidVersion:
+            return a == b
+
+    out: list[dict[str, Any]] = []
+    have = {p["normalized"]: p for p in installed}
+    for norm, p in sorted(have.items()):
+        entry = locked.get(norm)
+        if entry is None:
+            out.append({"name": p["name"], "installed": p["version"], "locked": None, "kind": "not-locked"})
+        elif entry.get("version") is not None and not same(p["version"], entry["version"]):
+            out.append(
+                {"name": p["name"], "installed": p["version"], "locked": entry["version"], "kind": "version"}
+            )
+    for norm, entry in sorted(locked.items()):
+        if norm not in have and _marker_applies(entry.get("marker"), markers):
+            out.append(
+                {"name": norm, "installed": None, "locked": entry.get("version"), "kind": "not-installed"}
+            )
+    return out
+
+
+def _declared_lockfile(manifest: dict[str, Any]) -> tuple[str, str, str] | None:
+    deps = manifest.get("dependencies") or {}
+    if not isinstance(deps, dict):
+        return None
+    if deps.get("pylock"):
+        return "/dependencies/pylock", str(deps["pylock"]), "pylock"
+    if deps.get("requirements"):
+        return "/dependencies/requirements", str(deps["requirements"]), "requirements"
+    return None
+
+
+def collect_lock(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """(``input.dependencies`` part, bundle files) for the target environment."""
+    interp, dists = _pyenv.inspect(ctx.python)
+    packages = [lock_entry(d) for d in dists]
+    files: dict[str, bytes] = {}
+    lock_doc = {
+        "format": "aigate-env-lock/1",
+        "python": {
+            "implementation": interp.facts.get("implementation"),
+            "version": interp.facts.get("version"),
+            "abi": interp.facts.get("abi"),
+            "platform_tag": interp.facts.get("platform_tag"),
+        },
+        "packages": packages,
+    }
+    lockfile: dict[str, Any] | None = None
+    mismatches: list[dict[str, Any]] = []
+    declared = _declared_lockfile(ctx.manifest)
+    if declared is not None:
+        pointer, rel, fmt = declared
+        where = Position(str(ctx.manifest_path))
+        path = resolve_inside(ctx.root, rel, what=f"lock file ({pointer})", position=where)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise InputError(f"lock file ({pointer}) {rel!r} does not exist", position=where) from None
+        except OSError as exc:
+            raise InputError(f"lock file ({pointer}) {rel!r}: {exc.strerror}", position=where) from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("lock file is not UTF-8", position=Position(rel)) from None
+        locked = parse_pylock(text, rel) if fmt == "pylock" else parse_requirements(text, rel)
+        mismatches = cross_check(packages, locked, interp.facts.get("markers"))
+        files["pylock.toml" if fmt == "pylock" else "requirements.txt"] = raw
+        lockfile = {"path": rel, "format": fmt, "packages_count": len(locked)}
+    files["env-lock.json"] = to_json_bytes(lock_doc)
+    data = {
+        "lock": {"source": "installed", "packages": packages, "packages_count": len(packages)},
+        "lockfile": lockfile,
+        "lock_mismatches": mismatches,
+        "broken_distributions": [
+            {"name": p["name"], "problems": p["problems"]} for p in packages if p["problems"]
+        ],
+    }
+    return data, files
+
+
+class LockCollector(Collector):
+    """``input.dependencies.lock``/``lockfile``/``lock_mismatches`` and ``env-lock.json``."""
+
+    key = "dependencies"
+
+    def collect(self, ctx: CollectContext) -> Evidence:
+        if ctx.fast:
+            return Evidence(self.key, None, skipped="fast path")
+        data, files = collect_lock(ctx)
+        return Evidence(self.key, data, files=files)
