@@ -7,6 +7,7 @@ paths are raised as :class:`InputError` (exit 2) naming the file, line and colum
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 from aigate.errors import InputError, Position
 from aigate.paths import resolve_inside
-from aigate.schemas import validate_document
+from aigate.schemas import load_schema, validate_document
 from aigate.yamlload import Document, Limits, load_yaml_documents, pointer_of, read_bounded
 
 API_VERSION = "aigate.dev/v1"
@@ -22,31 +23,43 @@ KIND = "ModelDeployment"
 DEFAULT_NAMES = ("aigate.yaml", "aigate.yml")
 MANIFEST_LIMITS = Limits(max_bytes=2 * 1024 * 1024)
 
-# JSON pointers (with * for any key or index) of manifest fields that name project files.
-PATH_FIELDS: tuple[str, ...] = (
-    "/model/artifacts/*/path",
-    "/model/datasets/*/path",
-    "/model/card",
-    "/model/changelog",
-    "/serving/runtime_files/*",
-    "/dependencies/requirements",
-    "/dependencies/pylock",
-    "/dependencies/lockfile",
-    "/access/kubernetes_manifests/*",
-    "/monitoring/io_logging/schema",
-    "/monitoring/io_logging/sample",
-    "/monitoring/drift/report",
-    "/monitoring/drift/reference",
-    "/monitoring/drift/current",
-    "/monitoring/alerts/rules",
-    "/monitoring/metrics/dashboard_file",
-    "/resilience/fallback/bundle",
-    "/resilience/runbook",
-    "/rollback/bundle",
-    "/rollback/runbook",
-    "/compliance/documents/*",
-    "/evaluation/metrics",
-)
+PATH_REF = "#/$defs/path"
+
+
+@functools.lru_cache(maxsize=1)
+def path_fields() -> tuple[str, ...]:
+    """JSON-pointer patterns (``*`` = any key or index) of every manifest field that names a file.
+
+    Derived from the schema (every property whose schema is ``$ref: #/$defs/path``), so a new path
+    field in the schema is checked for safety without a second list to keep in step.
+    """
+    schema = load_schema("manifest.schema.json")
+    defs = schema.get("$defs", {})
+    found: set[str] = set()
+
+    def walk(node: Any, prefix: str, depth: int) -> None:
+        if not isinstance(node, dict) or depth > 12:
+            return
+        if node.get("$ref") == PATH_REF:
+            found.add(prefix)
+            return
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            walk(defs.get(ref.rsplit("/", 1)[-1]), prefix, depth + 1)
+        for key, sub in (node.get("properties") or {}).items():
+            walk(sub, f"{prefix}/{key}", depth + 1)
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{prefix}/*", depth + 1)
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], f"{prefix}/*", depth + 1)
+        for sub in (node.get("patternProperties") or {}).values():
+            walk(sub, f"{prefix}/*", depth + 1)
+        for combo in ("anyOf", "oneOf", "allOf"):
+            for sub in node.get(combo) or []:
+                walk(sub, prefix, depth + 1)
+
+    walk(schema, "", 0)
+    return tuple(sorted(found))
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,7 @@ def _walk(data: Any, parts: list[str], prefix: list[str | int]) -> list[tuple[li
 def manifest_paths(root: Path, doc: Document) -> dict[str, str]:
     """Check every path field is inside the project; return relative path -> pointer."""
     found: dict[str, str] = {}
-    for pattern in PATH_FIELDS:
+    for pattern in path_fields():
         for parts, value in _walk(doc.data, pattern.strip("/").split("/"), []):
             if not isinstance(value, str):
                 continue  # the schema reports wrong types

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from aigate.errors import GateFailure, UsageError
+from aigate.atomic import write_atomic
+from aigate.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,21 +72,4 @@ def pair_outputs(
         raise UsageError("only one --format may go to stdout; give the others an --output FILE")
     return pairs
 
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same directory and rename: never a half-written report."""
-    target = path if path.is_absolute() else Path.cwd() / path
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise GateFailure(f"cannot write {path}: {exc.strerror}") from None
+__all__ = ["pair_outputs", "write_atomic"]

@@ -3,12 +3,57 @@
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
 import json
+import sys
+import types
 from importlib import resources
 from typing import Any
 
 from aigate.errors import InputError
 from aigate.yamlload import Document, pointer_of
+
+
+class _LazySyntax(types.ModuleType):
+    """Stands in for ``rfc3987_syntax`` until an IRI is actually validated.
+
+    Importing jsonschema imports rfc3987_syntax, which compiles ~40 lark grammars (≈1.2 s here)
+    at import time, for the ``iri``/``iri-reference`` format checks only. This shim keeps those
+    checks (and their strictness) but loads the real module on first use, so validating a
+    manifest does not pay for a grammar it never uses.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("rfc3987_syntax")
+        self._real: Any = None
+
+    def _load(self) -> Any:
+        if self._real is None:
+            del sys.modules["rfc3987_syntax"]
+            try:
+                self._real = importlib.import_module("rfc3987_syntax")
+            finally:
+                sys.modules["rfc3987_syntax"] = self
+        return self._real
+
+    def is_valid_syntax(self, rule: str, value: str) -> bool:
+        return bool(self._load().is_valid_syntax(rule, value))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # import machinery probes (__path__, __spec__...) stay cheap
+            raise AttributeError(name)
+        return getattr(self._load(), name)
+
+
+def jsonschema_module() -> Any:
+    """Import jsonschema without the import-time cost of rfc3987_syntax (see ``_LazySyntax``)."""
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        if importlib.util.find_spec("rfc3987_syntax") is not None:
+            sys.modules["rfc3987_syntax"] = _LazySyntax()
+    import jsonschema
+
+    return jsonschema
 
 
 @functools.lru_cache(maxsize=None)
@@ -20,7 +65,7 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=None)
 def _validator(name: str) -> Any:
-    import jsonschema
+    jsonschema = jsonschema_module()
 
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
@@ -34,8 +79,7 @@ def validate_document(doc: Document, schema_name: str, what: str) -> None:
     The message names the JSON pointer and, when several errors exist, how many more there are,
     so the user fixes the most relevant one first (``jsonschema.exceptions.best_match``).
     """
-    import jsonschema
-
+    jsonschema = jsonschema_module()
     validator = _validator(schema_name)
     errors = list(validator.iter_errors(doc.data))
     if not errors:

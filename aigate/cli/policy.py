@@ -1,0 +1,86 @@
+"""``aigate policy test``: run Rego unit tests of the built-in library and user policies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from aigate.cli import set_verbose
+from aigate.cli._common import output_options, pair_outputs, verbosity_options, write_atomic
+
+
+@click.group("policy")
+def command() -> None:
+    """Policy tools."""
+
+
+@command.command("test")
+@click.option("--policy", "policy_dirs", multiple=True, help="User policy directory (repeatable).")
+@click.option("--data", "data_files", multiple=True, help="Policy data file, merged over the defaults (repeatable).")
+@click.option("--no-builtin", is_flag=True, help="Run only the user policies' tests.")
+@click.option("--run", "pattern", help="Only tests whose package.name contains this text.")
+@output_options(("text", "json"))
+@verbosity_options
+def test_command(
+    policy_dirs: tuple[str, ...],
+    data_files: tuple[str, ...],
+    no_builtin: bool,
+    pattern: str | None,
+    formats: tuple[str, ...],
+    outputs: tuple[Path, ...],
+    quiet: bool,
+    verbose: bool,
+) -> int:
+    """Run every `test_` rule; exit 1 when any is false or undefined, 2 when there are none."""
+    set_verbose(verbose)
+    from aigate.errors import InputError
+    from aigate.policy.library import builtin_set, user_set
+    from aigate.policy.testing import run_tests
+    from aigate.policydata import load_policy_data
+
+    pairs = pair_outputs(formats, outputs, ("text", "json"))
+    modules, tests = [], []
+    if not no_builtin:
+        b = builtin_set()
+        modules += list(b.modules)
+        tests += list(b.tests)
+    if policy_dirs:
+        u = user_set(policy_dirs)
+        modules += list(u.modules)
+        tests += list(u.tests)
+    if not tests:
+        raise InputError("no Rego test files (*_test.rego) found", hint="an empty test set is not a pass")
+    data = {"aigate": {"config": load_policy_data(data_files).data}}
+    results = run_tests(modules, tests, data)
+    if pattern:
+        results = [r for r in results if pattern in f"{r.package}.{r.name}"]
+    if not results:
+        raise InputError("no test_ rules matched", hint="an empty test set is not a pass")
+    failed = [r for r in results if not r.passed]
+    for fmt, out in pairs:
+        if fmt == "json":
+            text = json.dumps(
+                {
+                    "tests": [r.__dict__ for r in results],
+                    "summary": {"tests": len(results), "passed": len(results) - len(failed), "failures": len(failed)},
+                },
+                indent=2,
+                sort_keys=True,
+            ) + "\n"
+        else:
+            lines = []
+            for r in results:
+                if r.passed and (quiet or not verbose):
+                    continue
+                tag = "PASS" if r.passed else "FAIL"
+                why = f" ({r.error})" if r.error and not r.passed else ""
+                lines.append(f"{tag}: {r.file}:{r.line}: data.{r.package}.{r.name}{why}")
+            lines.append(f"{len(results)} tests, {len(results) - len(failed)} passed, 0 warnings, {len(failed)} failures, 0 exceptions")
+            text = "\n".join(lines) + "\n"
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            write_atomic(out, text)
+    return 1 if failed else 0

@@ -1,0 +1,1 @@
+"""Data files shipped with aigate: default policy data and scaffold templates."""

@@ -1,0 +1,119 @@
+"""Rego unit tests (``test_`` rules), run like ``opa test`` / ``conftest verify``.
+
+A test rule that is false or undefined is absent from the query result, so the test names are
+read from the sources and every named test that is not ``true`` fails: a test cannot pass by
+not being evaluated. Evaluation runs in a forked child: regopy can crash the process on some
+constructs (whole-input ``with input as {...}`` over rules that call builtins), and a crash must
+be a clear error, not a dead gate. When the child crashes, each package is re-run alone so the
+error names the package that crashed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+from aigate.errors import AigateError, EngineError, InputError
+from aigate.policy.interface import PolicyModule
+
+_TEST_RULE = re.compile(r"^(test_[A-Za-z0-9_]*)\b", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    package: str
+    name: str
+    passed: bool
+    file: str
+    line: int
+    error: str | None = None
+
+
+def test_names(module: PolicyModule) -> list[tuple[str, int]]:
+    seen: dict[str, int] = {}
+    for m in _TEST_RULE.finditer(module.source):
+        seen.setdefault(m.group(1), module.source[: m.start()].count("\n") + 1)
+    return sorted(seen.items(), key=lambda kv: kv[1])
+
+
+def _evaluate(modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any],
+              packages: list[str]) -> dict[str, Any]:
+    from aigate.policy.embedded import EmbeddedEngine
+
+    engine = EmbeddedEngine()
+    engine.compile(modules + tests, data)
+    return {pkg: engine.query(pkg, {}) for pkg in packages}
+
+
+def _in_child(modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any],
+              packages: list[str]) -> tuple[str, Any]:
+    """Run ``_evaluate`` in a forked child; return ("ok", results) | ("error", AigateError) | ("crash", signal)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read_fd)
+        try:
+            payload = {"ok": _evaluate(modules, tests, data, packages)}
+        except AigateError as exc:
+            payload = {"error": {"type": type(exc).__name__, "line": exc.one_line()}}
+        except BaseException as exc:  # report, never hang the parent
+            payload = {"error": {"type": "EngineError", "line": f"{type(exc).__name__}: {exc}"}}
+        with os.fdopen(write_fd, "w") as fh:
+            fh.write(json.dumps(payload))
+        os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as fh:
+        raw = fh.read()
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        return "crash", os.WTERMSIG(status)
+    try:
+        payload = json.loads(raw)
+    except json.JSONDecodeError:
+        return "crash", 0
+    if "ok" in payload:
+        return "ok", payload["ok"]
+    err = payload["error"]
+    cls = InputError if err["type"] == "InputError" else EngineError
+    return "error", cls(err["line"])
+
+
+def run_tests(modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any]) -> list[TestResult]:
+    packages = sorted({t.package for t in tests})
+    status, value = _in_child(modules, tests, data, packages)
+    if status == "error":
+        raise value
+    results_by_pkg: dict[str, Any]
+    crashed: dict[str, int] = {}
+    if status == "ok":
+        results_by_pkg = value
+    else:
+        results_by_pkg = {}
+        for pkg in packages:
+            own = [t for t in tests if t.package == pkg]
+            st, val = _in_child(modules, own, data, [pkg])
+            if st == "ok":
+                results_by_pkg.update(val)
+            elif st == "error":
+                raise val
+            else:
+                crashed[pkg] = int(val)
+    out: list[TestResult] = []
+    for module in tests:
+        result = results_by_pkg.get(module.package)
+        for name, line in test_names(module):
+            if module.package in crashed:
+                sig = crashed[module.package]
+                out.append(TestResult(module.package, name, False, module.name, line,
+                                      f"the embedded engine crashed ({signal.Signals(sig).name if sig else 'no result'}); "
+                                      "regopy crashes on `with input as {...}` over rules that call builtins: "
+                                      "override single keys (`with input.manifest as ...`) instead"))
+                continue
+            value = result.get(name) if isinstance(result, dict) else None
+            out.append(TestResult(module.package, name, value is True, module.name, line,
+                                  None if value is True else "false or undefined"))
+    return out
