@@ -1,0 +1,105 @@
+"""The ``signoffs`` collector: approvals recorded in git, verified and counted (issue 4).
+
+Fills ``input.signoffs`` and contributes ``signoffs.json`` (every approval found, with why it
+counted or not). The work is done by :func:`aigate.signoff.check_signoffs`; this module only
+maps the gate's context onto it.
+
+Options read from ``ctx.options["signoffs"]`` (all optional), set by the CLI:
+
+- ``base``: the range base revision (default ``"auto"``: the previous release tag);
+- ``release_tag_glob``: which tags are releases, e.g. ``"v*"`` (default: any tag outside
+  ``aigate/``); policy data ``approvals.range.{base,release_tag_glob}`` is the fallback;
+- ``policy_paths``: the ``--data`` files and ``--policy`` directories, so that a release that
+  changes them needs the policy-change approval;
+- ``model_digest``: a precomputed model digest (:func:`aigate.signoff.model_digest_from_entries`
+  over the artifacts collector's hashes), to avoid hashing a large model twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aigate.collect.interface import CollectContext, Collector, Evidence
+from aigate.signoff.digests import artifact_files, model_digest, normalize_digest
+from aigate.signoff.evaluate import RangeOptions, ReleaseSubject, check_signoffs
+from aigate.signoff.gitcmd import GitRunner
+
+
+def _inside(root: Path, path: str) -> str | None:
+    p = Path(path)
+    p = (p if p.is_absolute() else Path.cwd() / p).resolve()
+    try:
+        return p.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None  # outside the project: not versioned with the release, cannot change in its range
+
+
+def base_approvals_loader(policy_files: list[str]) -> Any:
+    """A loader of policy data ``approvals`` as committed at a given revision.
+
+    Reads each policy data file of the project with ``git show <rev>:./<path>`` and merges them
+    over the built-in defaults exactly like :func:`aigate.policydata.load_policy_data`. A file
+    missing at that revision is skipped; no file at all gives ``None`` (no earlier list).
+    """
+
+    def load(runner: GitRunner, rev: str) -> Any:
+        from aigate.policydata import DATA_LIMITS, deep_merge, default_data
+        from aigate.yamlload import load_yaml_documents
+
+        merged: dict[str, Any] | None = None
+        for rel in policy_files:
+            res = runner.run(["show", f"{rev}:./{rel}"])
+            if res.status != 0:
+                continue
+            docs = load_yaml_documents(res.stdout, f"{rev[:12]}:{rel}", limits=DATA_LIMITS, multi=False)
+            if not docs or not isinstance(docs[0].data, dict):
+                continue
+            if merged is None:
+                merged = default_data().data
+            merged = deep_merge(merged, docs[0].data)
+        return merged.get("approvals") if merged is not None else None
+
+    return load
+
+
+class SignoffsCollector(Collector):
+    key = "signoffs"
+
+    def collect(self, ctx: CollectContext) -> Evidence:
+        if ctx.fast:
+            return Evidence(self.key, None, skipped="fast path: sign-offs are not collected")
+        opts: Mapping[str, Any] = ctx.options.get("signoffs") or {}
+        approvals = ctx.policy_data.get("approvals") if isinstance(ctx.policy_data, Mapping) else None
+        range_cfg = approvals.get("range") if isinstance(approvals, Mapping) else None
+        range_cfg = range_cfg if isinstance(range_cfg, Mapping) else {}
+        model = ctx.manifest.get("model") or {}
+        root = ctx.root.resolve()
+        watched = [rel for rel, _ in artifact_files(root, ctx.manifest)]
+        manifest_rel = _inside(root, str(ctx.manifest_path))
+        if manifest_rel:
+            watched.append(manifest_rel)
+        policy_paths = [r for r in (_inside(root, p) for p in opts.get("policy_paths") or ()) if r]
+        digest = opts.get("model_digest") or model_digest(root, ctx.manifest)
+        subject = ReleaseSubject(
+            model=str(model.get("name") or ""),
+            version=str(model.get("version") or ""),
+            model_digest=digest,
+            manifest_digest=normalize_digest(ctx.manifest_digest),
+            watched_paths=tuple(watched),
+            policy_paths=tuple(policy_paths),
+        )
+        range_options = RangeOptions(
+            base=str(opts.get("base") or range_cfg.get("base") or "auto"),
+            release_tag_glob=opts.get("release_tag_glob") or range_cfg.get("release_tag_glob"),
+        )
+        data_files = [p for p in policy_paths if (root / p).is_file()]
+        result = check_signoffs(
+            root,
+            subject,
+            approvals,
+            range_options=range_options,
+            base_approvals_loader=base_approvals_loader(data_files),
+        )
+        return Evidence(self.key, result.to_input(), files={"signoffs.json": result.to_json_bytes()})

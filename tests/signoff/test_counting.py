@@ -1,0 +1,97 @@
+"""Approvals that must count, quorum and the example's pass/fail on one missing role."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from signoff_helpers import Project, by_id, default_approvals
+
+
+def test_two_valid_approvals_satisfy_every_required_role(project: Project) -> None:
+    a = project.approve("alice", "security-lead", comment="threat model reviewed")
+    b = project.approve("bob", "ml-lead")
+    evidence = project.collect()
+    data = evidence.data
+    assert data["satisfied"] is True, data
+    assert data["roles"]["security-lead"] == {
+        "role": "security-lead",
+        "quorum": 1,
+        "counted": 1,
+        "approvers": ["alice@example.com"],
+        "satisfied": True,
+    }
+    assert by_id(data, a)["counted"] and by_id(data, a)["verified"]
+    assert by_id(data, a)["comment"] == "threat model reviewed"
+    assert by_id(data, b)["signer"] == "bob@example.com"
+    assert by_id(data, b)["key"].startswith("SHA256:")
+    assert data["missing"] == [] and data["problems"] == []
+    assert data["range"]["base_ref"] == "v1.0.0"
+    # the bundle file lists the same approvals with their reasons
+    bundle = json.loads(evidence.files["signoffs.json"])
+    assert {x["id"] for x in bundle["approvals"]} == {a, b}
+    assert all(x["reason"] for x in bundle["approvals"])
+
+
+def test_removing_one_approval_fails_and_names_the_missing_role(project: Project) -> None:
+    project.approve("alice", "security-lead")
+    b = project.approve("bob", "ml-lead")
+    project.git("tag", "-d", b.removeprefix("refs/tags/"))
+    data = project.signoffs()
+    assert data["satisfied"] is False
+    assert [m["role"] for m in data["missing"]] == ["ml-lead"]
+    assert "ml-lead" in data["missing"][0]["message"]
+
+
+def test_quorum_counts_distinct_people(project: Project) -> None:
+    approvals: dict[str, Any] = default_approvals(project.keys)
+    approvals["roles"]["security-lead"]["quorum"] = 2
+    project.approve("bob", "ml-lead")
+    first = project.approve("alice", "security-lead")
+    second = project.approve("alice", "security-lead")
+    data = project.signoffs(approvals)
+    pair = sorted((by_id(data, first), by_id(data, second)), key=lambda x: x["counted"])
+    assert [x["counted"] for x in pair] == [False, True]  # exactly one of alice's two counts
+    assert "already counted for role 'security-lead'" in pair[0]["reason"]
+    assert data["roles"]["security-lead"]["counted"] == 1 and data["satisfied"] is False
+    carol = project.approve("carol", "security-lead")
+    data = project.signoffs(approvals)
+    assert by_id(data, carol)["counted"] is True and data["satisfied"] is True
+
+
+def test_openpgp_approval_counts(make_project: Any, keys: Any) -> None:
+    from signoff_helpers import member
+
+    approvals = default_approvals(keys)
+    approvals["roles"]["ml-lead"]["members"].append(member(keys, "dave", pgp=True))
+    project = make_project(approvals)
+    project.approve("alice", "security-lead")
+    d = project.approve("dave", "ml-lead")
+    data = project.signoffs()
+    assert by_id(data, d)["counted"] is True, by_id(data, d)
+    assert by_id(data, d)["key"] == keys.pgp["dave"].fingerprint
+    assert data["satisfied"] is True
+
+
+def test_approval_of_an_ancestor_counts_when_nothing_relevant_changed(project: Project) -> None:
+    a = project.approve("alice", "security-lead")
+    b = project.approve("bob", "ml-lead")
+    project.commit("docs only", {"README.md": "more docs\n"})
+    data = project.signoffs()
+    assert by_id(data, a)["counted"] and by_id(data, b)["counted"] and data["satisfied"]
+
+
+def test_detached_head(project: Project) -> None:
+    project.approve("alice", "security-lead")
+    project.approve("bob", "ml-lead")
+    project.git("checkout", "-q", "--detach", "HEAD")
+    assert project.signoffs()["satisfied"] is True
+
+
+def test_separation_of_duties_off_lets_an_author_approve(make_project: Any, keys: Any) -> None:
+    approvals = default_approvals(keys)
+    approvals["separation_of_duties"] = False
+    project = make_project(approvals)
+    project.commit("tweak by alice", {"README.md": "alice\n"}, author=("Alice", "alice@example.com"))
+    a = project.approve("alice", "security-lead")
+    assert by_id(project.signoffs(), a)["counted"] is True
