@@ -5,12 +5,13 @@ extracted to disk) is checked in this order, and the first failure is a
 :class:`VerificationFailure` (exit 1) naming the file and what is wrong:
 
 1. no links, devices, ``..`` or absolute names; ``index.json`` parses;
-2. the file set is exactly the index plus the statement and its signature (missing / extra);
-3. every file's sha256 and size equal the index;
-4. the signature verifies (``--key`` or ``--identity/--issuer``/``--repository``) and its
-   payload *is* ``attestation.intoto.json``, byte for byte;
-5. the statement's subjects are exactly the index's artifacts plus ``index.json`` with its
-   real digest, and its predicate agrees with the index;
+2. the signature verifies (``--key`` or ``--identity/--issuer``/``--repository``), its payload
+   *is* ``attestation.intoto.json`` byte for byte, and that statement names ``index.json``'s
+   real digest (so the index is authenticated before it is used);
+3. the file set is exactly the index plus the statement and its signature (missing / extra);
+4. every file's sha256 and size equal the index;
+5. the statement's subjects are exactly the index's artifacts plus ``index.json``, and its
+   predicate agrees with the index;
 6. ``model.sig`` verifies with the same signer and names exactly the artifacts;
 7. with ``artifacts_dir``: the artifact files on disk hash to the signed digests.
 
@@ -226,6 +227,13 @@ def _verify_signature(
     )
 
 
+def _subject_digest(stmt: dict[str, Any], name: str) -> str | None:
+    for sub in stmt.get("subject") or []:
+        if isinstance(sub, dict) and sub.get("name") == name and isinstance(sub.get("digest"), dict):
+            return str(sub["digest"].get("sha256"))
+    return None
+
+
 def _check_statement(stmt: dict[str, Any], index: dict[str, Any], index_hex: str, where: str) -> None:
     if stmt.get("_type") != STATEMENT_TYPE:
         raise VerificationFailure(f"{where}/{STATEMENT}: not an in-toto Statement v1")
@@ -322,23 +330,16 @@ def verify_files(
     if not isinstance(listed, dict) or DECISION not in listed:
         raise VerificationFailure(f"{where}/{INDEX}: has no file list with {DECISION}")
     signing = index.get("signing")
-    expected = set(listed) | {INDEX, STATEMENT}
-    if signing != "none" or SIGNATURE in files:
-        expected.add(SIGNATURE)
-    for name in sorted(expected - set(files)):
-        raise VerificationFailure(f"{where}/{name}: missing from the bundle")
-    for name in sorted(set(files) - expected):
-        raise VerificationFailure(f"{where}/{name}: extra file not listed in {INDEX}")
-    for name, meta in sorted(listed.items()):
-        if not isinstance(meta, dict) or sha256_hex(files[name]) != meta.get("sha256"):
-            raise VerificationFailure(f"{where}/{name}: sha256 differs from {INDEX} (changed)")
-        if len(files[name]) != meta.get("size"):
-            raise VerificationFailure(f"{where}/{name}: size differs from {INDEX}")
     index_hex = sha256_hex(files[INDEX])
     notes: list[str] = []
     signer = ""
     kind = "none"
+    # Authenticate first: the signature covers the statement, the statement names the index's
+    # digest, the index names every other file. Checking in that order means a changed file is
+    # reported as itself, and nothing unauthenticated is trusted to explain a failure.
     if SIGNATURE in files:
+        if STATEMENT not in files:
+            raise VerificationFailure(f"{where}/{STATEMENT}: missing from the bundle")
         payload_type, payload, kind, signer = _verify_signature(
             files[SIGNATURE],
             name=f"{where}/{SIGNATURE}",
@@ -352,12 +353,22 @@ def verify_files(
             raise VerificationFailure(f"{where}/{SIGNATURE}: payload type {payload_type!r} is not in-toto")
         if payload != files[STATEMENT]:
             raise VerificationFailure(
-                f"{where}/{STATEMENT}: is not the statement the signature covers (swapped)"
+                f"{where}/{STATEMENT}: is not the statement the signature covers (changed or swapped)"
+            )
+        signed_index = _subject_digest(_json(files, STATEMENT, where), INDEX)
+        if signed_index != index_hex:
+            raise VerificationFailure(
+                f"{where}/{INDEX}: sha256 differs from the signed statement "
+                "(the index changed, or the statement and signature come from another bundle)"
             )
         if signing != kind:
             raise VerificationFailure(
                 f"{where}/{INDEX}: says signing {signing!r} but the signature is {kind}"
             )
+    elif signing != "none":
+        raise VerificationFailure(
+            f"{where}/{SIGNATURE}: missing from the bundle (index says signing {signing!r})"
+        )
     elif not allow_unsigned:
         reason = index.get("unsigned_reason")
         raise VerificationFailure(
@@ -366,6 +377,18 @@ def verify_files(
         )
     else:
         notes.append("unsigned bundle: only internal consistency was checked")
+    expected = set(listed) | {INDEX, STATEMENT}
+    if kind != "none":
+        expected.add(SIGNATURE)
+    for name in sorted(expected - set(files)):
+        raise VerificationFailure(f"{where}/{name}: missing from the bundle")
+    for name in sorted(set(files) - expected):
+        raise VerificationFailure(f"{where}/{name}: extra file not listed in {INDEX}")
+    for name, meta in sorted(listed.items()):
+        if not isinstance(meta, dict) or sha256_hex(files[name]) != meta.get("sha256"):
+            raise VerificationFailure(f"{where}/{name}: sha256 differs from {INDEX} (changed)")
+        if len(files[name]) != meta.get("size"):
+            raise VerificationFailure(f"{where}/{name}: size differs from {INDEX}")
     stmt = _json(files, STATEMENT, where)
     _check_statement(stmt, index, index_hex, where)
     artifacts = [a for a in index.get("artifacts") or [] if isinstance(a, dict)]

@@ -45,7 +45,7 @@ def command(
     click.echo(f"verified: {result.path} ({result.index_digest})")
     click.echo(f"  model {result.model_name} {result.model_version}: decision {result.decision}")
     click.echo(f"  evidence time {result.evidence_time}; {result.files} files")
-    click.echo(f"  signed: {result.signing} {result.signer}".rstrip())
+    click.echo(f"  signature ({result.signing}): {result.signer or 'none'}")
     if result.model_signature_checked:
         click.echo(f"  model.sig: verified over {len(result.artifacts)} artifact(s)")
     if result.artifacts_checked:
