@@ -114,6 +114,6 @@ warn contains f if {
 	shown := [sprintf("%v for %v: %v", [object.get(a, "signer", "?"), object.get(a, "role", "?"), object.get(a, "reason", "not counted")]) | some a in util.first_n(rejected, max_n)]
 	f := {
 		"rule": "approvals-not-counted",
-		"msg": concat("", [sprintf("%v approval record(s) did not count: ", [count(rejected)]), util.names(shown, max_n)]),
+		"msg": concat("", [sprintf("%v approval record(s) did not count: ", [count(rejected)]), util.listing(shown, count(rejected))]),
 	}
 }

@@ -87,7 +87,7 @@ deny contains f if {
 		"rule": "lock-mismatch",
 		"msg": concat("", [
 			sprintf("%v installed package(s) differ from the lock file: ", [count(mismatches)]),
-			util.names(shown, max_n),
+			util.listing(shown, count(mismatches)),
 			"; re-install from the lock or regenerate it",
 		]),
 		"pointer": "/dependencies",

@@ -102,7 +102,7 @@ deny contains f if {
 	util.present("environment")
 	some i, p in util.arr(["serving", "runtime_files"])
 	util.file_exists(p)
-	not object.get(env, ["runtime_files", p], null)
+	object.get(env, ["runtime_files", p], null) == null
 	f := {
 		"rule": "runtime-file-not-captured",
 		"msg": sprintf("runtime file %s exists but its digest is not in the captured environment; the environment collector must hash serving.runtime_files", [p]),
@@ -121,7 +121,7 @@ warn contains f if {
 
 warn contains f if {
 	util.present("environment")
-	not object.get(env, ["git", "commit"], null)
+	not is_string(object.get(env, ["git", "commit"], null))
 	f := {
 		"rule": "no-git-commit",
 		"msg": "the captured environment names no git commit; run the gate inside the project's git repository",

@@ -62,7 +62,7 @@ warn contains f if {
 		"rule": "license-review",
 		"msg": concat("", [
 			sprintf("%v package(s) need license review: ", [count(reviews)]),
-			util.names(shown, max_n),
+			util.listing(shown, count(reviews)),
 			". Ask legal to classify these licenses in policy data (licenses.allow/deny)",
 		]),
 		"pointer": "/dependencies",

@@ -38,7 +38,10 @@ minimums := util.conf(["thresholds", "metric_minimums"], {})
 
 maximums := util.conf(["thresholds", "metric_maximums"], {})
 
-tolerance := util.conf(["thresholds", "metric_regression_tolerance"], 0)
+default_tolerance := util.conf(["thresholds", "metric_regression_tolerance"], 0)
+
+# Per-metric tolerances override the default (metrics have different scales).
+tolerance_of(name) := object.get(util.conf(["thresholds", "metric_regression_tolerances"], {}), name, default_tolerance)
 
 lower_is_better := {n | some n in util.conf(["thresholds", "metrics_lower_is_better"], [])}
 
@@ -136,10 +139,11 @@ deny contains f if {
 	before := prev_metrics[name]
 	is_number(before)
 	not lower_is_better[name]
-	before - value > tolerance
+	tol := tolerance_of(name)
+	before - value > tol
 	f := {
 		"rule": "metric-regression",
-		"msg": sprintf("metric %s regressed from %v (previous release) to %v, more than the allowed %v; fix the regression or record an approved waiver", [name, before, value, tolerance]),
+		"msg": sprintf("metric %s regressed from %v (previous release) to %v, more than the allowed %v; fix the regression or record an approved waiver", [name, before, value, tol]),
 		"pointer": "/evaluation/metrics",
 	}
 }
@@ -150,10 +154,11 @@ deny contains f if {
 	before := prev_metrics[name]
 	is_number(before)
 	lower_is_better[name]
-	value - before > tolerance
+	tol := tolerance_of(name)
+	value - before > tol
 	f := {
 		"rule": "metric-regression",
-		"msg": sprintf("metric %s (lower is better) rose from %v (previous release) to %v, more than the allowed %v; fix the regression or record an approved waiver", [name, before, value, tolerance]),
+		"msg": sprintf("metric %s (lower is better) rose from %v (previous release) to %v, more than the allowed %v; fix the regression or record an approved waiver", [name, before, value, tol]),
 		"pointer": "/evaluation/metrics",
 	}
 }

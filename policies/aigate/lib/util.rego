@@ -72,3 +72,9 @@ obj(path) := v if {
 	v := m(path)
 	is_object(v)
 } else := {}
+
+# listing(shown, total): "a, b" plus " and N more" when total exceeds the names shown; callers
+# build `shown` from first_n(...) so that large lists are never iterated in full.
+listing(shown, total) := concat(", ", shown) if total <= count(shown)
+
+listing(shown, total) := concat("", [concat(", ", shown), sprintf(" and %v more", [total - count(shown)])]) if total > count(shown)
