@@ -192,6 +192,28 @@ def inspect(python: str | None) -> tuple[Interpreter, list[Dist]]:
     return interp, dists
 
 
+def parse_headers(text: str) -> dict[str, list[str]]:
+    """Core-metadata headers (RFC 822 style) up to the first blank line; lowercase names.
+
+    ``email.parser`` is ~0.5 ms per file and parses the long description body too; this
+    reads only the headers, which is all the evidence needs (100 packages in a few ms).
+    """
+    out: dict[str, list[str]] = {}
+    last: list[str] | None = None
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        if line[0] in " \t" and last is not None:
+            last[-1] += "\n" + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            continue
+        last = out.setdefault(name.strip().lower(), [])
+        last.append(value.strip())
+    return out
+
+
 def _read_text(dist: importlib_metadata.Distribution, name: str) -> str | None:
     try:
         return dist.read_text(name)
@@ -214,12 +236,7 @@ def read_distributions(path: list[str]) -> list[Dist]:
         if raw_meta is None:
             problems.append("missing METADATA")
         else:
-            try:
-                msg: Any = d.metadata
-                for k, v in msg.items():
-                    meta.setdefault(k.lower(), []).append(str(v))
-            except Exception as exc:  # malformed headers
-                problems.append(f"unparsable METADATA: {exc}")
+            meta = parse_headers(raw_meta)
         name: str | None = (meta.get("name") or [None])[0]  # type: ignore[list-item]
         version: str | None = (meta.get("version") or [None])[0]  # type: ignore[list-item]
         base = os.path.basename(location)
@@ -267,10 +284,13 @@ def read_distributions(path: list[str]) -> list[Dist]:
                     problems.append(f"RECORD line {bad[0]} does not have 3 fields")
             except csv.Error as exc:
                 problems.append(f"RECORD does not parse: {exc}")
-        try:
-            dist.requires = list(d.requires or [])
-        except Exception:
-            problems.append("Requires-Dist does not parse")
+        if "requires-dist" in meta or base.endswith(".dist-info"):
+            dist.requires = list(meta.get("requires-dist", []))
+        else:
+            try:
+                dist.requires = list(d.requires or [])  # egg-info: requires.txt
+            except Exception:
+                problems.append("requirements do not parse")
         dist.license_files = list(meta.get("license-file", []))
         sbom_dir = Path(location) / "sboms"
         if location and sbom_dir.is_dir():
