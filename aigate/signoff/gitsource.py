@@ -15,8 +15,11 @@ repository's git configuration can replace them. Verifications run in a small th
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import shutil
+import struct
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -58,6 +61,23 @@ def split_tag_object(raw: bytes) -> tuple[dict[str, str], str, str, str | None]:
     if cut < 0:
         return headers, body, "", None
     return headers, body[:cut], body[cut:], fmt
+
+
+def ssh_signature_key(signature: str) -> str | None:
+    """Fingerprint of the public key embedded in an armored SSHSIG blob (not a verification:
+    only used to name the key in a reason when git's verification output does not)."""
+    body = "".join(ln.strip() for ln in signature.splitlines() if ln and not ln.startswith("-----"))
+    try:
+        blob = base64.b64decode(body)
+    except ValueError:
+        return None
+    if not blob.startswith(b"SSHSIG") or len(blob) < 14:
+        return None
+    size = struct.unpack(">I", blob[10:14])[0]
+    key = blob[14 : 14 + size]
+    if len(key) != size:
+        return None
+    return "SHA256:" + base64.b64encode(hashlib.sha256(key).digest()).decode("ascii").rstrip("=")
 
 
 class GitTagSource(ApprovalSource):
@@ -135,7 +155,7 @@ class GitTagSource(ApprovalSource):
         return objects
 
     def _from_tag(self, ref: str, oid: str, raw: bytes) -> FoundApproval:
-        headers, message, _signature, fmt = split_tag_object(raw)
+        headers, message, signature, fmt = split_tag_object(raw)
         target = headers.get("object")
         claimed, when = "", None
         m = _TAGGER.match("tagger " + headers.get("tagger", ""))
@@ -166,6 +186,7 @@ class GitTagSource(ApprovalSource):
             payload=payload,
             problem=problem,
             signature_format=fmt,
+            signature_key=ssh_signature_key(signature) if fmt == "ssh" else None,
         )
 
     def _trailers(self) -> list[FoundApproval]:
@@ -219,7 +240,7 @@ class GitTagSource(ApprovalSource):
                 res = self.runner.run(["verify-tag", "--raw", c.object_id], config=config, env=env)
                 text = res.stdout.decode("utf-8", "replace") + "\n" + res.stderr
                 if c.signature_format == "ssh":
-                    return c.id, _ssh_result(res.status, text, approvers)
+                    return c.id, _ssh_result(res.status, text, approvers, c.signature_key)
                 return c.id, _pgp_result(res.status, text)
 
             with ThreadPoolExecutor(max_workers=min(4, len(todo))) as pool:
@@ -275,9 +296,9 @@ class GitTagSource(ApprovalSource):
         return config, env
 
 
-def _ssh_result(status: int, text: str, approvers: Approvers) -> SignatureCheck:
+def _ssh_result(status: int, text: str, approvers: Approvers, embedded: str | None) -> SignatureCheck:
     m = _SSH_GOOD.search(text)
-    fpr = m.group(2) if m else None
+    fpr = m.group(2) if m else embedded
     revoked = {k.fingerprint for k in approvers.revoked_ssh_keys}
     if status == 0 and m and m.group(1):
         return SignatureCheck(True, f"good SSH signature by {fpr}", fpr, "ssh")

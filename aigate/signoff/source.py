@@ -32,6 +32,7 @@ class FoundApproval:
     payload: ApprovalPayload | None = None
     problem: str | None = None  # why the record cannot be an approval before any signature check
     signature_format: str | None = None  # "ssh" | "openpgp" | "x509" | None (unsigned)
+    signature_key: str | None = None  # SSH: fingerprint of the key embedded in the signature (unverified)
 
 
 @dataclass(frozen=True)
