@@ -70,7 +70,7 @@ def rendered_files(
         "previous_decision_digest": previous,
         "evidence_time": evidence,
     }
-    input_doc = {"aigate": {"version": "1"}, "reports": {"metrics": {"auc": 0.9 + int(version[-1]) / 100}}}
+    input_doc = {"aigate": {"version": "1"}, "reports": {"metrics": {"auc": 0.9, "version": version}}}
     return {
         "decision.json": (json.dumps(decision, sort_keys=True, indent=2) + "\n").encode(),
         "input.json": (json.dumps(input_doc, sort_keys=True, indent=2) + "\n").encode(),
