@@ -166,6 +166,7 @@ class _Builder:
         self.loader = loader
         self.nodes = 0
         self.positions: dict[str, tuple[int, int]] = {}
+        self.keys: dict[str, int] = {}  # pointer -> line of its key (for duplicate-key errors)
 
     def build(self, node: yaml.Node, path: list[str | int]) -> Any:
         self.nodes += 1
@@ -196,14 +197,12 @@ class _Builder:
                 skey = key if isinstance(key, str) else json.dumps(key) if key is not None else "null"
                 if skey in out:
                     raise InputError(
-                        f"duplicate key {skey!r} (first at line {self.positions[pointer_of([*path, skey])][0]})",
+                        f"duplicate key {skey!r} (first at line {self.keys[pointer_of([*path, skey])]})",
                         position=_mark(self.file, key_node.start_mark),
                     )
                 child_path = [*path, skey]
-                self.positions[pointer_of(child_path)] = (
-                    key_node.start_mark.line + 1,
-                    key_node.start_mark.column + 1,
-                )
+                # the value's position: that is what a schema error or finding is about
+                self.keys[pointer_of(child_path)] = key_node.start_mark.line + 1
                 out[skey] = self.build(value_node, child_path)
             return out
         if isinstance(node, yaml.SequenceNode):

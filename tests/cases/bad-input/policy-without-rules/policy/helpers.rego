@@ -1,0 +1,4 @@
+package main
+import rego.v1
+
+is_deployment if input.kind == "Deployment"

@@ -1,0 +1,4 @@
+package main
+import rego.v1
+
+deny contains "x" if input.kind == "Secret"

@@ -1,0 +1,4 @@
+package aigate.controls.env
+import rego.v1
+
+basis := "evidence"
