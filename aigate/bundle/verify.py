@@ -452,7 +452,7 @@ def _verify_model_sig(
     for a in artifacts:
         p = PurePosixPath(a["path"])
         if p == root:
-            rel = p.name
+            rel = "."  # model-signing names a single-file model's one resource "."
         elif str(root) == "." or root in p.parents:
             rel = p.relative_to(root).as_posix() if str(root) != "." else p.as_posix()
         else:

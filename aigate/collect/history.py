@@ -122,6 +122,8 @@ class HistoryCollector(Collector):
     key = "history"
 
     def collect(self, ctx: CollectContext) -> Evidence:
+        if ctx.fast:
+            return Evidence(self.key, None, skipped="fast path (--fast): release history not verified")
         opts = ctx.options
         previous_opt = opts.get("previous")
         store_opt = opts.get("bundles")

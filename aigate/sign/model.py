@@ -127,7 +127,7 @@ def read_signed_manifest(payload_type: str, payload: bytes, *, name: str) -> Mod
 def check_covers(sig: ModelSignature, expected: Mapping[str, str], *, name: str) -> None:
     """Fail unless the signature names exactly ``expected`` (relative name → sha256), ignoring nothing.
 
-    ``expected`` is relative to the model root (for a single-file model: the file name).
+    ``expected`` is relative to the model root (for a single-file model, model-signing's name ``.``).
     """
     for pattern in sig.ignore_paths:
         ignored = PurePosixPath(pattern)

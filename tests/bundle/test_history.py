@@ -130,3 +130,17 @@ def test_rollback_bundle_outside_the_project_is_refused(history, keypair):
         HistoryCollector().collect(
             _ctx(history, {"rollback": {"bundle": "../elsewhere"}}, verify_key=keypair[1])
         )
+
+
+def test_fast_path_skips_history(history, keypair):
+    ctx = CollectContext(
+        root=history,
+        manifest={"rollback": {"target": "1.0.0"}},
+        manifest_path=history / "aigate.yaml",
+        manifest_digest="0" * 64,
+        policy_data={},
+        fast=True,
+        options={"bundles": str(history / "releases"), "verify_key": keypair[1]},
+    )
+    ev = HistoryCollector().collect(ctx)
+    assert ev.data is None and "fast path" in (ev.skipped or "")
