@@ -106,3 +106,14 @@ any_covers(kind) if {
 	some r in rules
 	covers(r, kind)
 }
+
+warn contains f if {
+	alerts != null
+	object.get(alerts, "parsed", false) == true
+	object.get(alerts, "promtool", "absent") == "absent"
+	f := {
+		"rule": "promtool-not-run",
+		"msg": sprintf("%s parses, but promtool is not installed here, so the PromQL expressions were not checked; install promtool in CI to validate them", [rules_file]),
+		"pointer": "/monitoring/alerts/rules",
+	}
+}

@@ -9,51 +9,51 @@ sbom := {"spec_version": "1.6", "valid": true, "components_count": 90, "packages
 
 deps := {"lock": {"source": "installed", "packages": []}, "lockfile": {"path": "pylock.toml", "format": "pylock", "packages_count": 88}, "lock_mismatches": []}
 
-run(mf, files, sb, dp) := {"deny": d, "warn": w} if {
+run_dep(mf, files, sb, dp) := {"deny": d, "warn": w} if {
 	c := t.cfg
 	d := dep.deny with input.manifest as mf with input.files as files with input.sbom as sb with input.dependencies as dp with data.aigate.config as c
 	w := dep.warn with input.manifest as mf with input.files as files with input.sbom as sb with input.dependencies as dp with data.aigate.config as c
 }
 
 test_pass_declared if {
-	r := run(t.manifest, t.files, null, null)
+	r := run_dep(t.manifest, t.files, null, null)
 	count(r.deny) == 0
 	count(r.warn) == 0
 }
 
 test_pass_evidence if {
-	r := run(t.manifest, t.files, sbom, deps)
+	r := run_dep(t.manifest, t.files, sbom, deps)
 	count(r.deny) == 0
 	count(r.warn) == 0
 }
 
 test_deny_no_dependency_file if {
 	mf := t.with_patch([{"op": "remove", "path": "/dependencies"}])
-	"no-dependency-file" in t.rules(run(mf, t.files, null, null).deny)
+	"no-dependency-file" in t.rule_names(run_dep(mf, t.files, null, null).deny)
 }
 
 test_deny_dependency_file_missing if {
-	some f in run(t.manifest, t.missing("pylock.toml"), null, null).deny
+	some f in run_dep(t.manifest, t.files_without("pylock.toml"), null, null).deny
 	f.rule == "dependency-file-missing"
 	f.pointer == "/dependencies/pylock"
 }
 
 test_warn_requirements_only if {
 	mf := t.with_patch([{"op": "remove", "path": "/dependencies/pylock"}])
-	r := run(mf, t.files, null, null)
-	"requirements-not-a-lock" in t.rules(r.warn)
+	r := run_dep(mf, t.files, null, null)
+	"requirements-not-a-lock" in t.rule_names(r.warn)
 	count(r.deny) == 0
 }
 
 test_deny_evidence_invalid_sbom if {
 	sb := json.patch(sbom, [{"op": "replace", "path": "/valid", "value": false}])
-	"sbom-invalid" in t.rules(run(t.manifest, t.files, sb, deps).deny)
+	"sbom-invalid" in t.rule_names(run_dep(t.manifest, t.files, sb, deps).deny)
 }
 
 test_deny_evidence_lock_mismatch_bounded if {
 	mism := [{"name": sprintf("pkg%v", [i]), "installed": "2.0", "locked": "1.0", "kind": "version"} | some i in numbers.range(1, 5)]
 	dp := json.patch(deps, [{"op": "replace", "path": "/lock_mismatches", "value": mism}])
-	some f in run(t.manifest, t.files, sbom, dp).deny
+	some f in run_dep(t.manifest, t.files, sbom, dp).deny
 	f.rule == "lock-mismatch"
 	contains(f.msg, "5 installed package(s)")
 	contains(f.msg, "and 2 more")
@@ -61,19 +61,19 @@ test_deny_evidence_lock_mismatch_bounded if {
 
 test_deny_evidence_model_not_in_sbom if {
 	sb := json.patch(sbom, [{"op": "replace", "path": "/models", "value": []}])
-	some f in run(t.manifest, t.files, sb, deps).deny
+	some f in run_dep(t.manifest, t.files, sb, deps).deny
 	f.rule == "model-not-in-sbom"
 	f.pointer == "/model/artifacts/0"
 }
 
 test_deny_evidence_model_not_hashed if {
 	sb := json.patch(sbom, [{"op": "remove", "path": "/models/0/sha256"}])
-	"model-not-hashed" in t.rules(run(t.manifest, t.files, sb, deps).deny)
+	"model-not-hashed" in t.rule_names(run_dep(t.manifest, t.files, sb, deps).deny)
 }
 
 test_warn_evidence_installed_state_only if {
 	dp := json.patch(deps, [{"op": "replace", "path": "/lockfile", "value": null}])
-	"installed-state-only" in t.rules(run(t.manifest, t.files, sbom, dp).warn)
+	"installed-state-only" in t.rule_names(run_dep(t.manifest, t.files, sbom, dp).warn)
 }
 
 test_basis_declared_without_sbom if {

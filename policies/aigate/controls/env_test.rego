@@ -15,29 +15,29 @@ env_doc := {
 
 # regopy: `with ... as` must name a local variable or literal (a rule reference silently makes
 # the expression undefined), and a function's value cannot carry `with`: bind inside the body.
-run_deny(mf, files, ev) := out if {
+run_env_deny(mf, files, ev) := out if {
 	c := t.cfg
 	out := env.deny with input.manifest as mf with input.files as files with input.environment as ev with data.aigate.config as c
 }
 
-run_warn(mf, files, ev) := out if {
+run_env_warn(mf, files, ev) := out if {
 	c := t.cfg
 	out := env.warn with input.manifest as mf with input.files as files with input.environment as ev with data.aigate.config as c
 }
 
 test_pass_declared if {
-	count(run_deny(t.manifest, t.files, null)) == 0
-	count(run_warn(t.manifest, t.files, null)) == 0
+	count(run_env_deny(t.manifest, t.files, null)) == 0
+	count(run_env_warn(t.manifest, t.files, null)) == 0
 }
 
 test_pass_evidence if {
-	count(run_deny(t.manifest, t.files, env_doc)) == 0
-	count(run_warn(t.manifest, t.files, env_doc)) == 0
+	count(run_env_deny(t.manifest, t.files, env_doc)) == 0
+	count(run_env_warn(t.manifest, t.files, env_doc)) == 0
 }
 
 test_deny_unpinned_image if {
 	mf := t.with_patch([{"op": "replace", "path": "/serving/image", "value": "registry.example.com/fraud:latest"}])
-	some f in run_deny(mf, t.files, null)
+	some f in run_env_deny(mf, t.files, null)
 	f.rule == "image-not-pinned"
 	f.pointer == "/serving/image"
 	contains(f.msg, "registry.example.com/fraud:latest")
@@ -45,39 +45,39 @@ test_deny_unpinned_image if {
 
 test_deny_missing_image if {
 	mf := t.with_patch([{"op": "remove", "path": "/serving/image"}])
-	"image-missing" in t.rules(run_deny(mf, t.files, null))
+	"image-missing" in t.rule_names(run_env_deny(mf, t.files, null))
 }
 
 test_deny_runtime_file_missing if {
-	some f in run_deny(t.manifest, t.missing("serving/config.yaml"), null)
+	some f in run_env_deny(t.manifest, t.files_without("serving/config.yaml"), null)
 	f.rule == "runtime-file-missing"
 	f.pointer == "/serving/runtime_files/0"
 }
 
 test_warn_no_serving_section if {
 	mf := t.with_patch([{"op": "remove", "path": "/serving"}])
-	"no-serving-section" in t.rules(run_warn(mf, t.files, null))
-	count(run_deny(mf, t.files, null)) == 0
+	"no-serving-section" in t.rule_names(run_env_warn(mf, t.files, null))
+	count(run_env_deny(mf, t.files, null)) == 0
 }
 
 test_deny_evidence_digest_mismatch if {
 	ev := json.patch(env_doc, [{"op": "replace", "path": "/container/digest", "value": "sha256:1111111111111111111111111111111111111111111111111111111111111111"}])
-	"image-digest-mismatch" in t.rules(run_deny(t.manifest, t.files, ev))
+	"image-digest-mismatch" in t.rule_names(run_env_deny(t.manifest, t.files, ev))
 }
 
 test_deny_evidence_incomplete if {
 	ev := object.remove(env_doc, ["python"])
-	"environment-incomplete" in t.rules(run_deny(t.manifest, t.files, ev))
+	"environment-incomplete" in t.rule_names(run_env_deny(t.manifest, t.files, ev))
 }
 
 test_deny_evidence_runtime_file_not_captured if {
 	ev := object.remove(env_doc, ["runtime_files"])
-	"runtime-file-not-captured" in t.rules(run_deny(t.manifest, t.files, ev))
+	"runtime-file-not-captured" in t.rule_names(run_env_deny(t.manifest, t.files, ev))
 }
 
 test_warn_evidence_dirty if {
 	ev := json.patch(env_doc, [{"op": "replace", "path": "/git/dirty", "value": true}])
-	"dirty-worktree" in t.rules(run_warn(t.manifest, t.files, ev))
+	"dirty-worktree" in t.rule_names(run_env_warn(t.manifest, t.files, ev))
 }
 
 # Declared-only checks never look at evidence keys, so a clean manifest stays "declared".

@@ -9,36 +9,36 @@ reports := {"metrics": {"metrics": {"auc": 0.95, "latency_p99_ms": 120}}, "drift
 
 history := {"previous": {"version": "1.3.2", "metrics": {"metrics": {"auc": 0.951, "latency_p99_ms": 119.5}}}}
 
-run(mf, files, rep, hist) := {"deny": d, "warn": w} if {
+run_mon(mf, files, rep, hist) := {"deny": d, "warn": w} if {
 	c := t.cfg
 	d := mon.deny with input.manifest as mf with input.files as files with input.reports as rep with input.history as hist with data.aigate.config as c
 	w := mon.warn with input.manifest as mf with input.files as files with input.reports as rep with input.history as hist with data.aigate.config as c
 }
 
 test_pass_declared if {
-	r := run(t.manifest, t.files, null, null)
+	r := run_mon(t.manifest, t.files, null, null)
 	count(r.deny) == 0
 	count(r.warn) == 0
 }
 
 test_pass_evidence_within_tolerance if {
-	r := run(t.manifest, t.files, reports, history)
+	r := run_mon(t.manifest, t.files, reports, history)
 	count(r.deny) == 0
 	count(r.warn) == 0
 }
 
 test_deny_no_metrics_file if {
 	mf := t.with_patch([{"op": "remove", "path": "/evaluation"}])
-	"no-metrics-file" in t.rules(run(mf, t.files, null, null).deny)
+	"no-metrics-file" in t.rule_names(run_mon(mf, t.files, null, null).deny)
 }
 
 test_deny_metrics_file_missing if {
-	"metrics-file-missing" in t.rules(run(t.manifest, t.missing("reports/metrics.json"), null, null).deny)
+	"metrics-file-missing" in t.rule_names(run_mon(t.manifest, t.files_without("reports/metrics.json"), null, null).deny)
 }
 
 test_deny_evidence_below_minimum if {
 	rep := json.patch(reports, [{"op": "replace", "path": "/metrics/metrics/auc", "value": 0.85}])
-	some f in run(t.manifest, t.files, rep, null).deny
+	some f in run_mon(t.manifest, t.files, rep, null).deny
 	f.rule == "metric-below-minimum"
 	contains(f.msg, "auc is 0.85")
 	contains(f.msg, "at least 0.9")
@@ -46,31 +46,31 @@ test_deny_evidence_below_minimum if {
 
 test_deny_evidence_above_maximum if {
 	rep := json.patch(reports, [{"op": "replace", "path": "/metrics/metrics/latency_p99_ms", "value": 200}])
-	"metric-above-maximum" in t.rules(run(t.manifest, t.files, rep, null).deny)
+	"metric-above-maximum" in t.rule_names(run_mon(t.manifest, t.files, rep, null).deny)
 }
 
 test_deny_evidence_required_metric_missing if {
 	rep := json.patch(reports, [{"op": "remove", "path": "/metrics/metrics/auc"}])
-	"metric-missing" in t.rules(run(t.manifest, t.files, rep, null).deny)
+	"metric-missing" in t.rule_names(run_mon(t.manifest, t.files, rep, null).deny)
 }
 
 test_deny_evidence_regression if {
 	h := json.patch(history, [{"op": "replace", "path": "/previous/metrics/metrics/auc", "value": 0.97}])
-	some f in run(t.manifest, t.files, reports, h).deny
+	some f in run_mon(t.manifest, t.files, reports, h).deny
 	f.rule == "metric-regression"
 	contains(f.msg, "from 0.97")
 }
 
 test_deny_evidence_regression_lower_is_better if {
 	h := json.patch(history, [{"op": "replace", "path": "/previous/metrics/metrics/latency_p99_ms", "value": 100}])
-	some f in run(t.manifest, t.files, reports, h).deny
+	some f in run_mon(t.manifest, t.files, reports, h).deny
 	f.rule == "metric-regression"
 	contains(f.msg, "lower is better")
 }
 
 test_pass_evidence_flat_metrics_file if {
 	rep := {"metrics": {"auc": 0.95, "latency_p99_ms": 100}}
-	count(run(t.manifest, t.files, rep, null).deny) == 0
+	count(run_mon(t.manifest, t.files, rep, null).deny) == 0
 }
 
 test_warn_evidence_empty_metrics if {
@@ -79,7 +79,7 @@ test_warn_evidence_empty_metrics if {
 	mf := t.manifest
 	files := t.files
 	w := mon.warn with input.manifest as mf with input.files as files with input.reports as rep with input.history as null with data.aigate.config as c
-	"metrics-empty" in t.rules(w)
+	"metrics-empty" in t.rule_names(w)
 }
 
 test_basis_declared_without_metrics_report if {

@@ -10,7 +10,7 @@ alerts := {"groups": 1, "parsed": true, "promtool": "absent", "rules": [
 	{"name": "FraudErrorRate", "expr": "rate(model_errors_total[5m]) / rate(model_invocations_total[5m]) > 0.01", "labels": {}},
 ]}
 
-run(mf, rep) := {"deny": d, "warn": w} if {
+run_usage(mf, rep) := {"deny": d, "warn": w} if {
 	c := t.cfg
 	files := t.files
 	d := usage.deny with input.manifest as mf with input.files as files with input.reports as rep with data.aigate.config as c
@@ -18,33 +18,33 @@ run(mf, rep) := {"deny": d, "warn": w} if {
 }
 
 test_pass_declared if {
-	r := run(t.manifest, null)
+	r := run_usage(t.manifest, null)
 	count(r.deny) == 0
 	count(r.warn) == 0
 }
 
 test_pass_evidence if {
-	r := run(t.manifest, {"alerts": alerts})
+	r := run_usage(t.manifest, {"alerts": alerts})
 	count(r.deny) == 0
 }
 
 test_deny_metrics_not_declared if {
 	mf := t.with_patch([{"op": "remove", "path": "/monitoring/metrics"}])
-	r := run(mf, null)
+	r := run_usage(mf, null)
 	count([f | some f in r.deny; f.rule == "metric-not-declared"]) == 2
-	"no-dashboard" in t.rules(r.warn)
+	"no-dashboard" in t.rule_names(r.warn)
 }
 
 test_deny_latency_not_declared if {
 	mf := t.with_patch([{"op": "remove", "path": "/monitoring/metrics/latency"}])
-	some f in run(mf, null).deny
+	some f in run_usage(mf, null).deny
 	f.rule == "metric-not-declared"
 	contains(f.msg, "monitoring.metrics.latency")
 }
 
 test_deny_evidence_metric_unused if {
 	a := json.patch(alerts, [{"op": "remove", "path": "/rules/0"}])
-	some f in run(t.manifest, {"alerts": a}).deny
+	some f in run_usage(t.manifest, {"alerts": a}).deny
 	f.rule == "metric-unused"
 	contains(f.msg, "model_latency_seconds")
 }

@@ -131,6 +131,6 @@ aigate_meta := {"version": "1", "mode": "dry-run", "fast": false, "policy_digest
 # literals: a path built with concat() makes regopy's json.patch undefined).
 with_patch(ops) := json.patch(manifest, ops)
 
-missing(p) := object.union(files, {p: {"exists": false, "kind": "missing", "sha256": null, "size": null, "mtime_epoch": null}})
+files_without(p) := object.union(files, {p: {"exists": false, "kind": "missing", "sha256": null, "size": null, "mtime_epoch": null}})
 
-rules(findings) := {f.rule | some f in findings}
+rule_names(findings) := {f.rule | some f in findings}

@@ -1,0 +1,105 @@
+package aigate.controls.approval_test
+
+import rego.v1
+
+import data.aigate.controls.approval
+import data.aigate.testing as t
+
+signoffs := {
+	"required": [{"role": "ml-lead", "quorum": 1}, {"role": "security-lead", "quorum": 2}],
+	"approvals": [
+		{"id": "a1", "role": "ml-lead", "signer": "ada@example.com", "verified": true, "counted": true, "reason": "ok"},
+		{"id": "a2", "role": "security-lead", "signer": "bo@example.com", "verified": true, "counted": true, "reason": "ok"},
+		{"id": "a3", "role": "security-lead", "signer": "cy@example.com", "verified": true, "counted": true, "reason": "ok"},
+	],
+	"roles": {
+		"ml-lead": {"quorum": 1, "counted": 1, "satisfied": true},
+		"security-lead": {"quorum": 2, "counted": 2, "satisfied": true},
+	},
+	"policy_change": false,
+	"satisfied": true,
+}
+
+run_approval(so) := {"deny": d, "warn": w} if {
+	c := t.cfg
+	mf := t.manifest
+	d := approval.deny with input.manifest as mf with input.signoffs as so with data.aigate.config as c
+	w := approval.warn with input.manifest as mf with input.signoffs as so with data.aigate.config as c
+}
+
+test_pass_evidence if {
+	r := run_approval(signoffs)
+	count(r.deny) == 0
+	count(r.warn) == 0
+}
+
+# The manifest cannot approve itself: without verified sign-offs the control denies.
+test_deny_declared_without_signoffs if {
+	some f in run_approval(null).deny
+	f.rule == "signoffs-not-verified"
+	f.basis == "declared"
+	contains(f.msg, "ml-lead, security-lead")
+}
+
+test_deny_evidence_quorum_not_met if {
+	so := json.patch(signoffs, [
+		{"op": "replace", "path": "/roles/security-lead", "value": {"quorum": 2, "counted": 1, "satisfied": false}},
+		{"op": "replace", "path": "/approvals/2/counted", "value": false},
+		{"op": "replace", "path": "/approvals/2/reason", "value": "key not listed for role"},
+		{"op": "replace", "path": "/satisfied", "value": false},
+	])
+	r := run_approval(so)
+	some f in r.deny
+	f.rule == "role-not-satisfied"
+	contains(f.msg, "role security-lead has 1 of 2")
+	some w in r.warn
+	w.rule == "approvals-not-counted"
+	contains(w.msg, "key not listed for role")
+}
+
+test_deny_evidence_missing_role if {
+	so := json.patch(signoffs, [{"op": "remove", "path": "/roles/ml-lead"}, {"op": "replace", "path": "/satisfied", "value": false}])
+	some f in run_approval(so).deny
+	f.rule == "role-not-satisfied"
+	contains(f.msg, "role ml-lead has 0 of 1")
+}
+
+test_deny_evidence_policy_change_needs_extra_approval if {
+	so := json.patch(signoffs, [
+		{"op": "replace", "path": "/policy_change", "value": true},
+		{"op": "replace", "path": "/roles/security-lead/satisfied", "value": false},
+	])
+	"policy-change-unapproved" in t.rule_names(run_approval(so).deny)
+}
+
+test_deny_evidence_collector_unsatisfied if {
+	so := json.patch(signoffs, [{"op": "replace", "path": "/satisfied", "value": false}])
+	t.rule_names(run_approval(so).deny) == {"signoffs-unsatisfied"}
+}
+
+test_deny_role_without_members if {
+	c := json.patch(t.cfg, [{"op": "replace", "path": "/approvals/roles/ml-lead/members", "value": []}])
+	mf := t.manifest
+	so := signoffs
+	d := approval.deny with input.manifest as mf with input.signoffs as so with data.aigate.config as c
+	"role-has-no-members" in t.rule_names(d)
+}
+
+test_deny_role_not_configured if {
+	c := json.patch(t.cfg, [{"op": "replace", "path": "/approvals/required_roles", "value": ["ml-lead", "legal"]}])
+	mf := t.manifest
+	so := signoffs
+	d := approval.deny with input.manifest as mf with input.signoffs as so with data.aigate.config as c
+	"role-not-configured" in t.rule_names(d)
+}
+
+test_basis_declared_without_signoffs if {
+	mf := t.manifest
+	approval.basis == "declared" with input.manifest as mf with input.signoffs as null
+}
+
+test_basis_evidence_with_signoffs if {
+	mf := t.manifest
+	so := signoffs
+	approval.basis == "evidence" with input.manifest as mf with input.signoffs as so
+}
