@@ -314,9 +314,8 @@ def check_signoffs(
             "in it; fetch the full history and tags (fetch-depth: 0)"
         )
 
-    authors = sorted(
-        {ln.strip().lower() for ln in _lines(runner.check(["log", "--format=%ae", rev_range, "--"]))}
-    )
+    source = GitTagSource(runner, trailer_range=rev_range)
+    authors, _trailers = source.scan_range()
 
     policy_changed_paths: list[str] = []
     if base and subject.policy_paths:
@@ -329,7 +328,6 @@ def check_signoffs(
     if policy_change and base and base_approvals_loader is not None:
         base_approvers = parse_approvers(base_approvals_loader(runner, base))
 
-    source = GitTagSource(runner, trailer_range=rev_range)
     sources: list[ApprovalSource] = [source, *extra_sources]
     found: list[tuple[ApprovalSource, FoundApproval]] = [(s, f) for s in sources for f in s.find()]
     found.sort(key=lambda sf: (sf[1].time or 0, sf[1].id))

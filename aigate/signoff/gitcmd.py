@@ -25,7 +25,7 @@ from aigate.errors import CollectorError, GateFailure, InputError
 
 #: git configuration forced on every verification call, so that the user's or the repository's
 #: configuration cannot swap the verifying program or lower the trust bar.
-_NEUTRAL_CONFIG = ("core.hooksPath=/dev/null",)
+_NEUTRAL_CONFIG = ("core.hooksPath=/dev/null", "log.showSignature=false", "color.ui=false")
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 Scanning costs two processes whatever the history length: one ``git for-each-ref`` over the
 reserved namespace and one ``git cat-file --batch`` that returns every tag object with its
-length (no parsing of delimiter-separated text an attacker could forge). Commits carrying a
-typed ``Approved-by:`` trailer in the release range are found by one ``git log`` pass and
-reported as not counting: text is not a signature.
+length (no parsing of delimiter-separated text an attacker could forge). One ``git log`` pass over
+the release range yields both the authors (separation of duties) and every typed
+``Approved-by:`` trailer, reported as not counting: text is not a signature.
 
 Verification goes through git itself: ``git verify-tag --raw <tag object id>`` with
 ``gpg.ssh.allowedSignersFile`` and ``gpg.ssh.revocationFile`` written from the approvers list,
@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from aigate.errors import CollectorError
 from aigate.signoff.approvers import Approvers, normalize_fingerprint
 from aigate.signoff.gitcmd import GitRunner
 from aigate.signoff.record import NAMESPACE, PayloadError, parse_payload
@@ -87,12 +88,12 @@ class GitTagSource(ApprovalSource):
         self.runner = runner
         self.trailer_range = trailer_range  # "base..head" or "head"; None: do not scan trailers
         self.gpg = gpg or shutil.which("gpg") or shutil.which("gpg2") or "gpg"
+        self._range_scan: tuple[list[str], list[FoundApproval]] | None = None
 
     # -- finding -----------------------------------------------------------------------------
     def find(self) -> list[FoundApproval]:
         found = self._tags()
-        if self.trailer_range:
-            found += self._trailers()
+        found += self.scan_range()[1]
         return found
 
     def _tags(self) -> list[FoundApproval]:
@@ -189,37 +190,51 @@ class GitTagSource(ApprovalSource):
             signature_key=ssh_signature_key(signature) if fmt == "ssh" else None,
         )
 
-    def _trailers(self) -> list[FoundApproval]:
-        assert self.trailer_range is not None
-        out = self.runner.check(
-            [
-                "log",
-                "-i",
-                f"--grep=^{TRAILER}:",
-                f"--format=%H%x00%(trailers:key={TRAILER},valueonly,separator=%x1f)%x1e",
-                self.trailer_range,
-                "--",
-            ]
-        ).decode("utf-8", "replace")
-        found: list[FoundApproval] = []
-        for rec in out.split("\x1e"):
-            sha, _, values = rec.strip("\n").partition("\x00")
-            if not _HEX.match(sha):
-                continue
-            for value in (v.strip() for v in values.split("\x1f")):
-                if value:
-                    found.append(
-                        FoundApproval(
-                            id=f"commit:{sha}:{TRAILER}",
-                            source="git-trailer",
-                            kind="trailer",
-                            target=sha,
-                            claimed_by=value,
-                            problem=f"unsigned '{TRAILER}: {value}' trailer in commit {sha[:12]}: "
-                            "a trailer is text anyone can type, not a signature",
-                        )
+    def scan_range(self) -> tuple[list[str], list[FoundApproval]]:
+        """One ``git log`` pass over the release range: the authors' emails (lowercased, for
+        separation of duties) and every ``Approved-by:`` trailer (reported, never counted).
+
+        Each commit prints exactly one line (``%H NUL %ae NUL trailers``, trailers unfolded and
+        joined by US): idents and unfolded trailers cannot hold a newline. A line that does not
+        parse is a CollectorError, never a silently dropped author.
+        """
+        if self.trailer_range is None:
+            return [], []
+        if self._range_scan is None:
+            out = self.runner.check(
+                [
+                    "log",
+                    f"--format=%H%x00%ae%x00%(trailers:key={TRAILER},valueonly,unfold,separator=%x1f)",
+                    self.trailer_range,
+                    "--",
+                ]
+            ).decode("utf-8", "replace")
+            authors: set[str] = set()
+            found: list[FoundApproval] = []
+            for line in out.splitlines():
+                parts = line.split("\x00", 2)
+                if len(parts) != 3 or not _HEX.match(parts[0]):
+                    raise CollectorError(
+                        f"unexpected git log output in {self.runner.cwd}: {line[:60]!r}",
+                        hint="report this; the release range could not be read reliably",
                     )
-        return found
+                sha, email, values = parts
+                authors.add(email.strip().lower())
+                for value in (v.strip() for v in values.split("\x1f")):
+                    if value:
+                        found.append(
+                            FoundApproval(
+                                id=f"commit:{sha}:{TRAILER}",
+                                source="git-trailer",
+                                kind="trailer",
+                                target=sha,
+                                claimed_by=value,
+                                problem=f"unsigned '{TRAILER}: {value}' trailer in commit {sha[:12]}: "
+                                "a trailer is text anyone can type, not a signature",
+                            )
+                        )
+            self._range_scan = (sorted(authors), found)
+        return self._range_scan
 
     # -- verifying ---------------------------------------------------------------------------
     def verify(self, candidates: Sequence[FoundApproval], approvers: Approvers) -> dict[str, SignatureCheck]:
