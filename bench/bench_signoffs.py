@@ -170,9 +170,8 @@ def main() -> int:
     print(f"{'aigate check_signoffs (10k commits, 200 records, 2 current)':<58} {ours:8.3f} {'1.00':>7}")
     print(f"{'git log --format=%H | wc -l (same history)':<58} {log:8.3f} {ours / log:7.2f}")
     print(f"{'git for-each-ref refs/tags/aigate/approvals':<58} {refs:8.3f} {ours / refs:7.2f}")
-    print(
-        f"{'aigate, all 200 records current (200 verify-tag runs)':<58} {all_current:8.3f} {all_current / ours:7.2f}"
-    )
+    label = "aigate, all 200 records current (200 verify-tag runs)"
+    print(f"{label:<58} {all_current:8.3f} {all_current / ours:7.2f}")
     print(f"  (verified signatures in the worst case: {verified})")
     print(
         f"budget {budget:.2f} s: {'met' if ours <= budget else 'MISSED'} (aigate/git log = {ours / log:.1f}x)"
