@@ -34,6 +34,8 @@ from aigate.errors import CollectorError, InputError
 BUFFER_SIZE = 1 << 20
 #: files below this size are hashed inline by the caller's thread
 SMALL_FILE = 4 << 20
+#: bytes of each file's start kept for format detection (magic numbers)
+HEAD_BYTES = 16
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,12 @@ def _fingerprint(st: os.stat_result) -> tuple[int, int, int, int]:
 
 def _hash_fd(
     path: Path, fd: int, st: os.stat_result, buf: bytearray, tick: Callable[[int], None]
-) -> FileDigest:
+) -> tuple[FileDigest, bytes]:
+    """(digest, first HEAD_BYTES of the content): the head lets callers classify the file
+    format without opening it a second time."""
     h = hashlib.sha256()
     total = 0
+    head = b""
     try:
         if st.st_size < len(buf):
             # small file: one read (asking one byte more than expected reveals growth)
@@ -94,6 +99,7 @@ def _hash_fd(
             except OSError as exc:
                 raise InputError(f"{path}: read failed: {exc.strerror}") from None
             h.update(data)
+            head = data[:HEAD_BYTES]
             total = len(data)
             tick(total)
         else:
@@ -106,6 +112,8 @@ def _hash_fd(
                         raise InputError(f"{path}: read failed: {exc.strerror}") from None
                     if not n:
                         break
+                    if not total:
+                        head = bytes(view[:HEAD_BYTES])
                     h.update(view[:n])
                     total += n
                     tick(n)
@@ -117,14 +125,14 @@ def _hash_fd(
             f"{path}: file changed while it was being hashed",
             hint="stop whatever writes to the artifact and run the gate again",
         )
-    return FileDigest(size=total, sha256=h.hexdigest())
+    return FileDigest(size=total, sha256=h.hexdigest()), head
 
 
 def sha256_file(path: Path | str) -> str:
     """Hex SHA-256 of one regular file (same rules as :func:`hash_files`)."""
     p = Path(path)
     fd, st = _open_regular(p)
-    return _hash_fd(p, fd, st, bytearray(BUFFER_SIZE), lambda _n: None).sha256
+    return _hash_fd(p, fd, st, bytearray(BUFFER_SIZE), lambda _n: None)[0].sha256
 
 
 class _Progress:
@@ -176,9 +184,21 @@ def hash_files(
 ) -> dict[Path, FileDigest]:
     """SHA-256 and size of every path, hashed in parallel; keys are the given paths.
 
-    Workers pull the next file from a shared counter (no future per file), so 100,000 small
-    files cost little more than their reads. The first error stops the other workers and is
-    raised; a partial result is never returned.
+    The first error stops the other workers and is raised; a partial result is never
+    returned.
+    """
+    return {
+        p: d for p, (d, _head) in hash_files_with_heads(paths, workers=workers, progress=progress).items()
+    }
+
+
+def hash_files_with_heads(
+    paths: Sequence[Path], *, workers: int | None = None, progress: bool = False
+) -> dict[Path, tuple[FileDigest, bytes]]:
+    """:func:`hash_files` plus the first bytes of each file (for format detection).
+
+    Small files are hashed by the calling thread as it opens them, large files by the
+    workers, so 100,000 small files cost little more than their reads.
     """
     unique = list(dict.fromkeys(paths))
     if not unique:
@@ -192,7 +212,7 @@ def hash_files(
                 total += p.stat().st_size
     else:
         progress = False
-    results: list[FileDigest | None] = [None] * len(unique)
+    results: list[tuple[FileDigest, bytes] | None] = [None] * len(unique)
     errors: list[BaseException] = []
     failed = threading.Event()
     bar = _Progress(total, progress)

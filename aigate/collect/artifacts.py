@@ -21,7 +21,7 @@ from typing import Any
 from aigate.collect.interface import CollectContext, Collector, Evidence
 from aigate.collect.modelsafe import scan_file, worst
 from aigate.errors import InputError, Position
-from aigate.hashing import FileDigest, hash_files
+from aigate.hashing import FileDigest, hash_files_with_heads
 from aigate.paths import resolve_inside
 
 
@@ -147,7 +147,9 @@ def collect_artifacts(
                 position=position,
             )
         plan.append((rel, kind, files))
-    digests: dict[Path, FileDigest] = hash_files([p for _, _, fs in plan for p in fs], progress=progress)
+    digests: dict[Path, tuple[FileDigest, bytes]] = hash_files_with_heads(
+        [p for _, _, fs in plan for p in fs], progress=progress
+    )
     out: list[dict[str, Any]] = []
     for rel, kind, files in plan:
         entries: list[dict[str, Any]] = []
@@ -155,10 +157,15 @@ def collect_artifacts(
         formats: list[str] = []
         findings: list[dict[str, Any]] = []
         scanners: set[str] = set()
+        prefix = str(root_r).rstrip(os.sep) + os.sep
         for p in files:
-            relp = os.path.relpath(p, root_r).replace(os.sep, "/")
-            d = digests[p]
-            scan = scan_file(p, relp)
+            sp = str(p)
+            # files are known to be under root (walked from a resolved path inside it)
+            relp = (sp[len(prefix) :] if sp.startswith(prefix) else os.path.relpath(sp, root_r)).replace(
+                os.sep, "/"
+            )
+            d, head = digests[p]
+            scan = scan_file(p, relp, head)
             entries.append({"path": relp, "size": d.size, "sha256": d.sha256, "format": scan["format"]})
             statuses.append(scan["status"])
             formats.append(scan["format"])

@@ -19,6 +19,7 @@ import ast
 import contextlib
 import io
 import json
+import os
 import struct
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -282,7 +283,7 @@ def _scan_zip(path: Path, where: str) -> dict[str, Any]:
     return _result(fmt, worst(statuses), "fickling", findings)
 
 
-def scan_file(path: Path, where: str | None = None) -> dict[str, Any]:
+def scan_file(path: Path, where: str | None = None, head: bytes | None = None) -> dict[str, Any]:
     """Classify and scan one regular file: ``{format, status, scanner, findings}``.
 
     ``where`` names the file in findings (the project-relative path). Never raises for
@@ -293,6 +294,21 @@ def scan_file(path: Path, where: str | None = None) -> dict[str, Any]:
     if suffix in DATA_SUFFIXES:
         # data files are parsed as data by their loaders; not opened (100,000-file datasets)
         return _result(suffix.lstrip("."), "safe", "data-format")
+    # classify from the first bytes with raw syscalls: cheap enough for 100,000-file artifacts
+    if head is None:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            head = os.read(fd, 16)
+        finally:
+            os.close(fd)
+    known_magic = (
+        head[:4] in (b"GGUF", b"PK\x03\x04")
+        or head[:6] == b"\x93NUMPY"
+        or (len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5)
+        or (len(head) >= 9 and head[8:9] == b"{")
+    )
+    if not known_magic and suffix not in PICKLE_SUFFIXES and suffix not in (".safetensors", ".onnx"):
+        return _unknown(where, suffix)
     with open(path, "rb") as f:
         size = f.seek(0, io.SEEK_END)
         f.seek(0)
@@ -358,8 +374,10 @@ def scan_file(path: Path, where: str | None = None) -> dict[str, Any]:
                 "onnx-protobuf",
                 [{"file": where, "severity": "error", "message": f"invalid ONNX file: {reason}"}],
             )
-    if suffix in DATA_SUFFIXES:
-        return _result(suffix.lstrip("."), "safe", "data-format")
+    return _unknown(where, suffix)
+
+
+def _unknown(where: str, suffix: str) -> dict[str, Any]:
     return _result(
         "unknown",
         "unknown",

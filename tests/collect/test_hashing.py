@@ -1,0 +1,107 @@
+"""Threaded hashing against sha256sum, and the files that must not be hashed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from aigate.errors import CollectorError, InputError
+from aigate.hashing import FileDigest, hash_files, sha256_file
+
+
+def sha256sum(*paths: Path) -> dict[Path, str]:
+    out = subprocess.run(["sha256sum", *map(str, paths)], check=True, capture_output=True, text=True).stdout
+    return {Path(line.split("  ", 1)[1]): line.split("  ", 1)[0] for line in out.splitlines()}
+
+
+def test_digests_equal_sha256sum(tmp_path: Path) -> None:
+    files = {
+        "empty": b"",
+        "small": b"hello\n",
+        "buffer-edge": os.urandom(1 << 20),  # exactly one read buffer
+        "large": os.urandom((5 << 20) + 17),  # large-file path, odd tail
+    }
+    paths = []
+    for name, data in files.items():
+        p = tmp_path / name
+        p.write_bytes(data)
+        paths.append(p)
+    expected = sha256sum(*paths)
+    for workers in (1, 2, 4):
+        got = hash_files(paths, workers=workers)
+        assert {p: d.sha256 for p, d in got.items()} == expected
+        assert {p: d.size for p, d in got.items()} == {p: len(files[p.name]) for p in paths}
+    assert sha256_file(paths[3]) == expected[paths[3]]
+    assert isinstance(got[paths[0]], FileDigest)
+
+
+def test_fifo_is_an_input_error_not_a_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "model.bin"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"model\.bin: is a FIFO"):
+        hash_files([fifo])
+
+
+def test_device_is_an_input_error() -> None:
+    with pytest.raises(InputError, match=r"/dev/null: is a device"):
+        sha256_file(Path("/dev/null"))
+
+
+def test_missing_file_names_the_path(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"nope\.bin: file not found"):
+        hash_files([tmp_path / "nope.bin"])
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
+    p = tmp_path / "secret.bin"
+    p.write_bytes(b"x")
+    p.chmod(0)
+    with pytest.raises(InputError, match=r"secret\.bin: cannot open"):
+        hash_files([p])
+
+
+def test_file_growing_while_hashed_is_a_collector_error(tmp_path: Path) -> None:
+    p = tmp_path / "growing.bin"
+    p.write_bytes(os.urandom(32 << 20))
+    stop = threading.Event()
+    grew = threading.Event()
+
+    def writer() -> None:
+        with open(p, "ab") as f:
+            while not stop.is_set():
+                f.write(b"\0" * 65536)
+                f.flush()
+                grew.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        grew.wait(5)
+        with pytest.raises(CollectorError, match=r"growing\.bin: file changed while it was being hashed"):
+            hash_files([p])
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_many_small_files(tmp_path: Path) -> None:
+    paths = []
+    for i in range(3000):
+        p = tmp_path / f"f{i}"
+        p.write_bytes(b"%d" % i)
+        paths.append(p)
+    got = hash_files(paths)
+    assert len(got) == 3000
+    sample = paths[::500]
+    assert {p: got[p].sha256 for p in sample} == sha256sum(*sample)
+
+
+def test_read_error_is_an_input_error_naming_the_file() -> None:
+    """/proc/self/mem is a regular file whose first page cannot be read (EIO): works even as root."""
+    with pytest.raises(InputError, match=r"/proc/self/mem: read failed"):
+        sha256_file(Path("/proc/self/mem"))
