@@ -40,7 +40,7 @@ deny contains f if {
 	days < min_days
 	f := {
 		"rule": "retention-too-short",
-		"msg": sprintf("access log retention is %v days; policy requires at least %v (set access.logging.retention_days)", [days, min_days]),
+		"msg": util.say("access log retention is %v days; policy requires at least %v (set access.logging.retention_days)", [days, min_days]),
 		"pointer": "/access/logging/retention_days",
 	}
 }

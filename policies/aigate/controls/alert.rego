@@ -43,7 +43,7 @@ deny contains f if {
 	util.missing_file(rules_file)
 	f := {
 		"rule": "alert-rules-missing",
-		"msg": sprintf("alert rules file %s (monitoring.alerts.rules) does not exist; add it or fix the path", [rules_file]),
+		"msg": util.say("alert rules file %s (monitoring.alerts.rules) does not exist; add it or fix the path", [rules_file]),
 		"pointer": "/monitoring/alerts/rules",
 	}
 }
@@ -75,7 +75,7 @@ deny contains f if {
 	object.get(alerts, "parsed", false) != true
 	f := {
 		"rule": "alert-rules-unparsable",
-		"msg": sprintf("alert rules file %s does not parse as Prometheus rules (groups: [{name, rules: [{alert, expr}]}]); fix its syntax", [rules_file]),
+		"msg": util.say("alert rules file %s does not parse as Prometheus rules (groups: [{name, rules: [{alert, expr}]}]); fix its syntax", [rules_file]),
 		"pointer": "/monitoring/alerts/rules",
 	}
 }
@@ -85,7 +85,7 @@ deny contains f if {
 	object.get(alerts, "promtool", "absent") == "fail"
 	f := {
 		"rule": "promtool-check-failed",
-		"msg": sprintf("`promtool check rules %s` fails; run it locally and fix the reported errors", [rules_file]),
+		"msg": util.say("`promtool check rules %s` fails; run it locally and fix the reported errors", [rules_file]),
 		"pointer": "/monitoring/alerts/rules",
 	}
 }
@@ -97,7 +97,7 @@ deny contains f if {
 	not any_covers(kind)
 	f := {
 		"rule": "alert-kind-missing",
-		"msg": sprintf("no alert rule covers %s (name it so, or label it kind: %s) in %s; add one", [kind, kind, rules_file]),
+		"msg": util.say("no alert rule covers %s (name it so, or label it kind: %s) in %s; add one", [kind, kind, rules_file]),
 		"pointer": "/monitoring/alerts/rules",
 	}
 }
@@ -113,7 +113,7 @@ warn contains f if {
 	object.get(alerts, "promtool", "absent") == "absent"
 	f := {
 		"rule": "promtool-not-run",
-		"msg": sprintf("%s parses, but promtool is not installed here, so the PromQL expressions were not checked; install promtool in CI to validate them", [rules_file]),
+		"msg": util.say("%s parses, but promtool is not installed here, so the PromQL expressions were not checked; install promtool in CI to validate them", [rules_file]),
 		"pointer": "/monitoring/alerts/rules",
 	}
 }

@@ -55,7 +55,7 @@ deny contains f if {
 	count(object.get(configured_roles, [role, "members"], [])) == 0
 	f := {
 		"rule": "role-has-no-members",
-		"msg": sprintf("required approver role %s has no members with keys in policy data; the organisation must list its approvers (approvals.roles.%s.members)", [role, role]),
+		"msg": util.say("required approver role %s has no members with keys in policy data; the organisation must list its approvers (approvals.roles.%s.members)", [role, role]),
 	}
 }
 
@@ -64,7 +64,7 @@ deny contains f if {
 	not configured_roles[role]
 	f := {
 		"rule": "role-not-configured",
-		"msg": sprintf("required approver role %s is not defined under approvals.roles in policy data", [role]),
+		"msg": util.say("required approver role %s is not defined under approvals.roles in policy data", [role]),
 	}
 }
 
@@ -80,7 +80,7 @@ deny contains f if {
 	quorum := object.get(state, "quorum", object.get(configured_roles, [role, "quorum"], 1))
 	f := {
 		"rule": "role-not-satisfied",
-		"msg": sprintf("role %s has %v of %v required signed approval(s) for this model and manifest; ask a listed %s to run `aigate approve --role %s`", [role, object.get(state, "counted", 0), quorum, role, role]),
+		"msg": util.say("role %s has %v of %v required signed approval(s) for this model and manifest; ask a listed %s to run `aigate approve --role %s`", [role, object.get(state, "counted", 0), quorum, role, role]),
 	}
 }
 
@@ -91,7 +91,7 @@ deny contains f if {
 	object.get(role_state(policy_change_role), "satisfied", false) != true
 	f := {
 		"rule": "policy-change-unapproved",
-		"msg": sprintf("this release changes policy data or the approvers list; it needs an additional approval from role %s", [policy_change_role]),
+		"msg": util.say("this release changes policy data or the approvers list; it needs an additional approval from role %s", [policy_change_role]),
 	}
 }
 
@@ -111,9 +111,9 @@ warn contains f if {
 	util.present("signoffs")
 	rejected := [a | some a in object.get(signoffs, "approvals", []); object.get(a, "counted", false) != true]
 	count(rejected) > 0
-	shown := [sprintf("%v for %v: %v", [object.get(a, "signer", "?"), object.get(a, "role", "?"), object.get(a, "reason", "not counted")]) | some a in util.first_n(rejected, max_n)]
+	shown := [util.say("%v for %v: %v", [object.get(a, "signer", "?"), object.get(a, "role", "?"), object.get(a, "reason", "not counted")]) | some a in util.first_n(rejected, max_n)]
 	f := {
 		"rule": "approvals-not-counted",
-		"msg": concat("", [sprintf("%v approval record(s) did not count: ", [count(rejected)]), util.listing(shown, count(rejected))]),
+		"msg": concat("", [util.say("%v approval record(s) did not count: ", [count(rejected)]), util.listing(shown, count(rejected))]),
 	}
 }

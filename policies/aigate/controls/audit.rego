@@ -40,7 +40,7 @@ deny contains f if {
 	object.get(chain, "verified", false) != true
 	f := {
 		"rule": "chain-broken",
-		"msg": sprintf("the decision chain (%v decision(s)) does not verify: a bundle is missing, reordered or replaced. Run `aigate audit verify` to find the break", [object.get(chain, "length", "?")]),
+		"msg": util.say("the decision chain (%v decision(s)) does not verify: a bundle is missing, reordered or replaced. Run `aigate audit verify` to find the break", [object.get(chain, "length", "?")]),
 	}
 }
 
@@ -49,7 +49,7 @@ deny contains f if {
 	not is_string(object.get(previous, "decision_digest", null))
 	f := {
 		"rule": "previous-decision-unlinked",
-		"msg": sprintf("the previous release %v has no decision digest to link to; its bundle predates the chain or is incomplete", [object.get(previous, "version", "?")]),
+		"msg": util.say("the previous release %v has no decision digest to link to; its bundle predates the chain or is incomplete", [object.get(previous, "version", "?")]),
 	}
 }
 

@@ -53,7 +53,7 @@ deny contains f if {
 	pinned != actual
 	f := {
 		"rule": "policy-digest-mismatch",
-		"msg": sprintf("the policy set evaluated has digest %v but policy data pins %v; use the pinned policy set or update policy_set.digest", [actual, pinned]),
+		"msg": util.say("the policy set evaluated has digest %v but policy data pins %v; use the pinned policy set or update policy_set.digest", [actual, pinned]),
 	}
 }
 
@@ -61,6 +61,6 @@ warn contains f if {
 	not is_string(pinned)
 	f := {
 		"rule": "policy-not-pinned",
-		"msg": sprintf("policy data does not pin the policy set; set policy_set.digest to %v so a changed policy cannot slip in", [object.get(input, ["aigate", "policy_digest"], "the policy-set digest aigate reports")]),
+		"msg": util.say("policy data does not pin the policy set; set policy_set.digest to %v so a changed policy cannot slip in", [object.get(input, ["aigate", "policy_digest"], "the policy-set digest aigate reports")]),
 	}
 }

@@ -58,7 +58,7 @@ deny contains f if {
 	not is_string(object.get(documents, kind, null))
 	f := {
 		"rule": "document-not-declared",
-		"msg": sprintf("a %s-risk system needs a %s document; write it and list it under compliance.documents.%s", [risk_class, kind, kind]),
+		"msg": util.say("a %s-risk system needs a %s document; write it and list it under compliance.documents.%s", [risk_class, kind, kind]),
 		"pointer": "/compliance/documents",
 	}
 }
@@ -68,8 +68,8 @@ deny contains f if {
 	util.missing_file(p)
 	f := {
 		"rule": "document-missing",
-		"msg": sprintf("compliance document %s (compliance.documents.%s) does not exist; add it or fix the path", [p, kind]),
-		"pointer": sprintf("/compliance/documents/%s", [kind]),
+		"msg": util.say("compliance document %s (compliance.documents.%s) does not exist; add it or fix the path", [p, kind]),
+		"pointer": util.say("/compliance/documents/%s", [kind]),
 	}
 }
 
@@ -78,7 +78,7 @@ warn contains f if {
 	not fw in frameworks
 	f := {
 		"rule": "framework-not-named",
-		"msg": sprintf("a %s-risk system should be assessed against %s; add it to compliance.frameworks", [risk_class, fw]),
+		"msg": util.say("a %s-risk system should be assessed against %s; add it to compliance.frameworks", [risk_class, fw]),
 		"pointer": "/compliance/frameworks",
 	}
 }
@@ -99,7 +99,7 @@ deny contains f if {
 	age_days > max_age_days
 	f := {
 		"rule": "risk-assessment-stale",
-		"msg": sprintf("the risk assessment %s is %v days old; policy requires a review at least every %v days. Review and update it", [p, age_days, max_age_days]),
+		"msg": util.say("the risk assessment %s is %v days old; policy requires a review at least every %v days. Review and update it", [p, age_days, max_age_days]),
 		"pointer": "/compliance/documents/risk_assessment",
 	}
 }
@@ -122,7 +122,7 @@ deny contains f if {
 	object.get(lic, "checked", 0) < object.get(lic, "total", 0)
 	f := {
 		"rule": "license-check-incomplete",
-		"msg": sprintf("the license check covered %v of %v packages; every SBOM component must be checked", [object.get(lic, "checked", 0), object.get(lic, "total", 0)]),
+		"msg": util.say("the license check covered %v of %v packages; every SBOM component must be checked", [object.get(lic, "checked", 0), object.get(lic, "total", 0)]),
 	}
 }
 
@@ -132,6 +132,6 @@ deny contains f if {
 	n > 0
 	f := {
 		"rule": "license-check-failed",
-		"msg": sprintf("the license check found %v package(s) with forbidden licenses (see the LICENSE findings)", [n]),
+		"msg": util.say("the license check found %v package(s) with forbidden licenses (see the LICENSE findings)", [n]),
 	}
 }

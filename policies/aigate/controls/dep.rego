@@ -51,8 +51,8 @@ deny contains f if {
 	util.missing_file(p)
 	f := {
 		"rule": "dependency-file-missing",
-		"msg": sprintf("dependencies.%s names %s, which does not exist; commit it or fix the path", [k, p]),
-		"pointer": sprintf("/dependencies/%s", [k]),
+		"msg": util.say("dependencies.%s names %s, which does not exist; commit it or fix the path", [k, p]),
+		"pointer": util.say("/dependencies/%s", [k]),
 	}
 }
 
@@ -82,11 +82,11 @@ deny contains f if {
 	util.present("dependencies")
 	mismatches := object.get(input.dependencies, "lock_mismatches", [])
 	count(mismatches) > 0
-	shown := [sprintf("%s (installed %v, locked %v)", [x.name, object.get(x, "installed", "-"), object.get(x, "locked", "-")]) | some x in util.first_n(mismatches, max_n)]
+	shown := [util.say("%s (installed %v, locked %v)", [x.name, object.get(x, "installed", "-"), object.get(x, "locked", "-")]) | some x in util.first_n(mismatches, max_n)]
 	f := {
 		"rule": "lock-mismatch",
 		"msg": concat("", [
-			sprintf("%v installed package(s) differ from the lock file: ", [count(mismatches)]),
+			util.say("%v installed package(s) differ from the lock file: ", [count(mismatches)]),
 			util.listing(shown, count(mismatches)),
 			"; re-install from the lock or regenerate it",
 		]),
@@ -113,8 +113,8 @@ deny contains f if {
 	not sbom_model_paths[a.path]
 	f := {
 		"rule": "model-not-in-sbom",
-		"msg": sprintf("model artifact %s is not a machine-learning-model component of the SBOM; the ML-BOM must hash every model artifact", [a.path]),
-		"pointer": sprintf("/model/artifacts/%v", [i]),
+		"msg": util.say("model artifact %s is not a machine-learning-model component of the SBOM; the ML-BOM must hash every model artifact", [a.path]),
+		"pointer": util.say("/model/artifacts/%v", [i]),
 	}
 }
 
@@ -124,6 +124,6 @@ deny contains f if {
 	not is_string(object.get(mdl, "sha256", null))
 	f := {
 		"rule": "model-not-hashed",
-		"msg": sprintf("SBOM model component %s has no SHA-256 hash", [object.get(mdl, "path", object.get(mdl, "name", "?"))]),
+		"msg": util.say("SBOM model component %s has no SHA-256 hash", [object.get(mdl, "path", object.get(mdl, "name", "?"))]),
 	}
 }

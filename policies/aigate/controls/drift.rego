@@ -35,7 +35,7 @@ deny contains f if {
 	not util.declared(["monitoring", "drift", key])
 	f := {
 		"rule": "drift-not-declared",
-		"msg": sprintf("monitoring.drift.%s is not declared; declare the drift method, its threshold and the key features watched in production", [key]),
+		"msg": util.say("monitoring.drift.%s is not declared; declare the drift method, its threshold and the key features watched in production", [key]),
 		"pointer": "/monitoring/drift",
 	}
 }
@@ -55,7 +55,7 @@ deny contains f if {
 	threshold > max_threshold
 	f := {
 		"rule": "threshold-too-lax",
-		"msg": sprintf("drift threshold %v is above the policy maximum %v; lower monitoring.drift.threshold", [threshold, max_threshold]),
+		"msg": util.say("drift threshold %v is above the policy maximum %v; lower monitoring.drift.threshold", [threshold, max_threshold]),
 		"pointer": "/monitoring/drift/threshold",
 	}
 }
@@ -64,7 +64,7 @@ deny contains f if {
 	util.missing_file(object.get(dr, "report", null))
 	f := {
 		"rule": "drift-report-missing",
-		"msg": sprintf("drift report %s (monitoring.drift.report) does not exist; run `aigate drift` (or Evidently) for this version and commit the report", [dr.report]),
+		"msg": util.say("drift report %s (monitoring.drift.report) does not exist; run `aigate drift` (or Evidently) for this version and commit the report", [dr.report]),
 		"pointer": "/monitoring/drift/report",
 	}
 }
@@ -102,7 +102,7 @@ deny contains f if {
 	not feature_results[feat]
 	f := {
 		"rule": "key-feature-not-in-report",
-		"msg": sprintf("key feature %s is not in the drift report; compute drift for every key feature", [feat]),
+		"msg": util.say("key feature %s is not in the drift report; compute drift for every key feature", [feat]),
 		"pointer": "/monitoring/drift/key_features",
 	}
 }
@@ -113,7 +113,7 @@ deny contains f if {
 	feature_results[feat].drifted
 	f := {
 		"rule": "key-feature-drifted",
-		"msg": sprintf("key feature %s drifted (score %v, threshold %v); investigate the data shift and retrain or re-validate before release", [feat, feature_results[feat].score, threshold]),
+		"msg": util.say("key feature %s drifted (score %v, threshold %v); investigate the data shift and retrain or re-validate before release", [feat, feature_results[feat].score, threshold]),
 		"pointer": "/monitoring/drift/key_features",
 	}
 }
@@ -125,7 +125,7 @@ warn contains f if {
 	v != util.m(["model", "version"])
 	f := {
 		"rule": "report-for-other-version",
-		"msg": sprintf("the drift report is for version %s, not %s; regenerate it for this release", [v, util.m(["model", "version"])]),
+		"msg": util.say("the drift report is for version %s, not %s; regenerate it for this release", [v, util.m(["model", "version"])]),
 		"pointer": "/monitoring/drift/report",
 	}
 }

@@ -37,8 +37,8 @@ deny contains f if {
 	object.get(util.obj(["encryption", key]), "enabled", false) != true
 	f := {
 		"rule": rule_names[key],
-		"msg": sprintf("encryption of %s is not enabled; enable it and set encryption.%s: {enabled: true, kms_key: <KMS key reference>}", [what, key]),
-		"pointer": sprintf("/encryption/%s", [key]),
+		"msg": util.say("encryption of %s is not enabled; enable it and set encryption.%s: {enabled: true, kms_key: <KMS key reference>}", [what, key]),
+		"pointer": util.say("/encryption/%s", [key]),
 	}
 }
 
@@ -49,8 +49,8 @@ deny contains f if {
 	not is_string(object.get(e, "kms_key", null))
 	f := {
 		"rule": "no-kms-key",
-		"msg": sprintf("encryption of %s names no key; set encryption.%s.kms_key to the KMS key that protects it", [what, key]),
-		"pointer": sprintf("/encryption/%s", [key]),
+		"msg": util.say("encryption of %s names no key; set encryption.%s.kms_key to the KMS key that protects it", [what, key]),
+		"pointer": util.say("/encryption/%s", [key]),
 	}
 }
 
@@ -62,8 +62,8 @@ deny contains f if {
 	not managed_key(k)
 	f := {
 		"rule": "unmanaged-key",
-		"msg": sprintf("encryption.%s.kms_key %s is not a recognised KMS key reference (AWS KMS ARN, GCP cryptoKeys name, Azure Key Vault key URL, vault:...); name the managed key", [key, k]),
-		"pointer": sprintf("/encryption/%s/kms_key", [key]),
+		"msg": util.say("encryption.%s.kms_key %s is not a recognised KMS key reference (AWS KMS ARN, GCP cryptoKeys name, Azure Key Vault key URL, vault:...); name the managed key", [key, k]),
+		"pointer": util.say("/encryption/%s/kms_key", [key]),
 	}
 }
 

@@ -48,7 +48,7 @@ deny contains f if {
 	not pinned
 	f := {
 		"rule": "image-not-pinned",
-		"msg": sprintf("serving image %s is not pinned by digest; a tag can be moved to other bytes. Use %s@sha256:<digest> (e.g. from `docker buildx imagetools inspect`)", [image, split(image, "@")[0]]),
+		"msg": util.say("serving image %s is not pinned by digest; a tag can be moved to other bytes. Use %s@sha256:<digest> (e.g. from `docker buildx imagetools inspect`)", [image, split(image, "@")[0]]),
 		"pointer": "/serving/image",
 	}
 }
@@ -58,8 +58,8 @@ deny contains f if {
 	util.missing_file(p)
 	f := {
 		"rule": "runtime-file-missing",
-		"msg": sprintf("runtime file %s (serving.runtime_files[%v]) does not exist; add it or remove it from the manifest", [p, i]),
-		"pointer": sprintf("/serving/runtime_files/%v", [i]),
+		"msg": util.say("runtime file %s (serving.runtime_files[%v]) does not exist; add it or remove it from the manifest", [p, i]),
+		"pointer": util.say("/serving/runtime_files/%v", [i]),
 	}
 }
 
@@ -93,7 +93,7 @@ deny contains f if {
 	captured != image_digest
 	f := {
 		"rule": "image-digest-mismatch",
-		"msg": sprintf("the running container's image digest %s differs from the manifest's %s; deploy the image the manifest pins or update serving.image", [captured, image_digest]),
+		"msg": util.say("the running container's image digest %s differs from the manifest's %s; deploy the image the manifest pins or update serving.image", [captured, image_digest]),
 		"pointer": "/serving/image",
 	}
 }
@@ -105,8 +105,8 @@ deny contains f if {
 	object.get(env, ["runtime_files", p], null) == null
 	f := {
 		"rule": "runtime-file-not-captured",
-		"msg": sprintf("runtime file %s exists but its digest is not in the captured environment; the environment collector must hash serving.runtime_files", [p]),
-		"pointer": sprintf("/serving/runtime_files/%v", [i]),
+		"msg": util.say("runtime file %s exists but its digest is not in the captured environment; the environment collector must hash serving.runtime_files", [p]),
+		"pointer": util.say("/serving/runtime_files/%v", [i]),
 	}
 }
 

@@ -52,7 +52,7 @@ deny contains f if {
 	days < min_days
 	f := {
 		"rule": "retention-too-short",
-		"msg": sprintf("I/O log retention is %v days; policy requires at least %v (set monitoring.io_logging.retention_days)", [days, min_days]),
+		"msg": util.say("I/O log retention is %v days; policy requires at least %v (set monitoring.io_logging.retention_days)", [days, min_days]),
 		"pointer": "/monitoring/io_logging/retention_days",
 	}
 }
@@ -73,8 +73,8 @@ deny contains f if {
 	util.missing_file(p)
 	f := {
 		"rule": "log-file-missing",
-		"msg": sprintf("monitoring.io_logging.%s names %s, which does not exist; commit it or fix the path", [key, p]),
-		"pointer": sprintf("/monitoring/io_logging/%s", [key]),
+		"msg": util.say("monitoring.io_logging.%s names %s, which does not exist; commit it or fix the path", [key, p]),
+		"pointer": util.say("/monitoring/io_logging/%s", [key]),
 	}
 }
 
@@ -97,11 +97,11 @@ deny contains f if {
 	sample != null
 	object.get(sample, "valid", false) != true
 	errs := object.get(sample, "errors", [])
-	detail := concat("; ", [sprintf("line %v: %v", [object.get(e, "line", "?"), object.get(e, "message", "")]) | some e in util.first_n(errs, 3)])
+	detail := concat("; ", [util.say("line %v: %v", [object.get(e, "line", "?"), object.get(e, "message", "")]) | some e in util.first_n(errs, 3)])
 	f := {
 		"rule": "sample-invalid",
 		"msg": concat("", [
-			sprintf("the sample I/O log %s does not validate against %s (%v error(s): ", [object.get(io, "sample", "?"), object.get(io, "schema", "?"), count(errs)]),
+			util.say("the sample I/O log %s does not validate against %s (%v error(s): ", [object.get(io, "sample", "?"), object.get(io, "schema", "?"), count(errs)]),
 			detail,
 			"); fix the logger or the schema",
 		]),
@@ -115,7 +115,7 @@ deny contains f if {
 	object.get(sample, "records", 0) == 0
 	f := {
 		"rule": "sample-empty",
-		"msg": sprintf("the sample I/O log %s has no records; commit at least one redacted record", [object.get(io, "sample", "?")]),
+		"msg": util.say("the sample I/O log %s has no records; commit at least one redacted record", [object.get(io, "sample", "?")]),
 		"pointer": "/monitoring/io_logging/sample",
 	}
 }

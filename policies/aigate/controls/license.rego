@@ -31,7 +31,7 @@ review := {x | some x in util.conf(["licenses", "review"], [])}
 
 max_n := util.conf(["thresholds", "max_listed_items"], 10)
 
-describe(p) := sprintf("%v %v (%v)", [object.get(p, "name", "?"), object.get(p, "version", ""), object.get(p, "expression", "no license")])
+describe(p) := util.say("%v %v (%v)", [object.get(p, "name", "?"), object.get(p, "version", ""), object.get(p, "expression", "no license")])
 
 # --- evidence: the license collector's verdicts --------------------------------------------------
 
@@ -39,7 +39,7 @@ deny contains f if {
 	some p in util.first_n(object.get(lic, "denied", []), max_n)
 	f := {
 		"rule": "license-denied",
-		"msg": sprintf("%s is not allowed by policy (%v); replace the package or ask for a time-limited waiver", [describe(p), object.get(p, "reason", "forbidden license")]),
+		"msg": util.say("%s is not allowed by policy (%v); replace the package or ask for a time-limited waiver", [describe(p), object.get(p, "reason", "forbidden license")]),
 		"pointer": "/dependencies",
 	}
 }
@@ -49,7 +49,7 @@ deny contains f if {
 	count(denied) > max_n
 	f := {
 		"rule": "license-denied",
-		"msg": sprintf("%v more package(s) have forbidden licenses; see licenses.json", [count(denied) - max_n]),
+		"msg": util.say("%v more package(s) have forbidden licenses; see licenses.json", [count(denied) - max_n]),
 		"pointer": "/dependencies",
 	}
 }
@@ -61,7 +61,7 @@ warn contains f if {
 	f := {
 		"rule": "license-review",
 		"msg": concat("", [
-			sprintf("%v package(s) need license review: ", [count(reviews)]),
+			util.say("%v package(s) need license review: ", [count(reviews)]),
 			util.listing(shown, count(reviews)),
 			". Ask legal to classify these licenses in policy data (licenses.allow/deny)",
 		]),
@@ -74,7 +74,7 @@ deny contains f if {
 	object.get(lic, "checked", 0) < object.get(lic, "total", 0)
 	f := {
 		"rule": "license-check-incomplete",
-		"msg": sprintf("only %v of %v packages had their license evaluated; the check must cover every package", [object.get(lic, "checked", 0), object.get(lic, "total", 0)]),
+		"msg": util.say("only %v of %v packages had their license evaluated; the check must cover every package", [object.get(lic, "checked", 0), object.get(lic, "total", 0)]),
 	}
 }
 
@@ -98,7 +98,7 @@ deny contains f if {
 	deny_list[model_license]
 	f := {
 		"rule": "model-license-denied",
-		"msg": sprintf("the model's license %s is forbidden by policy; use a model under an allowed license", [model_license]),
+		"msg": util.say("the model's license %s is forbidden by policy; use a model under an allowed license", [model_license]),
 		"pointer": "/model/license",
 	}
 }
@@ -109,7 +109,7 @@ warn contains f if {
 	not allow[model_license]
 	f := {
 		"rule": "model-license-review",
-		"msg": sprintf("the model's license %s is not on the allow list; it needs legal review (policy data licenses.allow)", [model_license]),
+		"msg": util.say("the model's license %s is not on the allow list; it needs legal review (policy data licenses.allow)", [model_license]),
 		"pointer": "/model/license",
 	}
 }

@@ -48,7 +48,7 @@ unscanned_pickle contains f if {
 	pickle_formats[fmt]
 	f := {
 		"rule": "pickle-not-scanned",
-		"msg": sprintf("artifact %s is %s, a format that can execute code on load, and was not scanned in this run; run the full check, or convert it to safetensors", [p, fmt]),
+		"msg": util.say("artifact %s is %s, a format that can execute code on load, and was not scanned in this run; run the full check, or convert it to safetensors", [p, fmt]),
 		"pointer": "/model/format",
 		"basis": "declared",
 	}
@@ -73,7 +73,7 @@ warn contains f if {
 	endswith(lower(a.path), suffix)
 	f := {
 		"rule": "format-mismatch",
-		"msg": sprintf("artifact %s is declared %s but its name suggests a pickle-based file; fix model.format or convert the file", [a.path, fmt]),
+		"msg": util.say("artifact %s is declared %s but its name suggests a pickle-based file; fix model.format or convert the file", [a.path, fmt]),
 		"pointer": "/model/format",
 		"basis": "declared",
 	}
@@ -86,7 +86,7 @@ warn contains f if {
 	not pickle_formats[fmt]
 	f := {
 		"rule": "unknown-format",
-		"msg": sprintf("artifact %s has format %s, which aigate cannot scan; prefer safetensors, ONNX or GGUF", [p, fmt]),
+		"msg": util.say("artifact %s has format %s, which aigate cannot scan; prefer safetensors, ONNX or GGUF", [p, fmt]),
 		"pointer": "/model/format",
 		"basis": "declared",
 	}
@@ -107,7 +107,7 @@ warn contains f if {
 
 artifacts := object.get(input, "artifacts", [])
 
-finding_text(s) := concat("; ", [sprintf("%v", [object.get(x, "message", x)]) | some x in util.first_n(object.get(s, "findings", []), 3)])
+finding_text(s) := concat("; ", [util.say("%v", [object.get(x, "message", x)]) | some x in util.first_n(object.get(s, "findings", []), 3)])
 
 deny contains f if {
 	some a in artifacts
@@ -116,7 +116,7 @@ deny contains f if {
 	f := {
 		"rule": "unsafe-model-file",
 		"msg": concat("", [
-			sprintf("artifact %v contains an executable payload according to %v: ", [a.path, object.get(s, "scanner", "the scanner")]),
+			util.say("artifact %v contains an executable payload according to %v: ", [a.path, object.get(s, "scanner", "the scanner")]),
 			finding_text(s),
 			". Do not deploy it; re-export the weights as safetensors from a trusted source",
 		]),
@@ -131,7 +131,7 @@ deny contains f if {
 	f := {
 		"rule": "scan-error",
 		"msg": concat("", [
-			sprintf("artifact %v could not be scanned (%v): ", [a.path, object.get(s, "scanner", "scanner")]),
+			util.say("artifact %v could not be scanned (%v): ", [a.path, object.get(s, "scanner", "scanner")]),
 			finding_text(s),
 			". A file that cannot be scanned is not safe; check that it is a complete, valid file",
 		]),
@@ -145,7 +145,7 @@ unknown_status contains f if {
 	not s.status in {"safe", "unsafe", "error"}
 	f := {
 		"rule": "unknown-format",
-		"msg": sprintf("artifact %v has format %v, which could not be classified; prefer safetensors, ONNX or GGUF", [a.path, object.get(a, "format", "unknown")]),
+		"msg": util.say("artifact %v has format %v, which could not be classified; prefer safetensors, ONNX or GGUF", [a.path, object.get(a, "format", "unknown")]),
 		"pointer": "/model/artifacts",
 	}
 }
@@ -166,7 +166,7 @@ warn contains f if {
 	pickle_formats[object.get(a, "format", "")]
 	f := {
 		"rule": "pickle-format",
-		"msg": sprintf("artifact %v is %v: the opcode scan passed, but the format can execute code on load. Prefer safetensors", [a.path, a.format]),
+		"msg": util.say("artifact %v is %v: the opcode scan passed, but the format can execute code on load. Prefer safetensors", [a.path, a.format]),
 		"pointer": "/model/artifacts",
 	}
 }

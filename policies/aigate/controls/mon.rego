@@ -60,7 +60,7 @@ deny contains f if {
 	util.missing_file(metrics_file)
 	f := {
 		"rule": "metrics-file-missing",
-		"msg": sprintf("evaluation metrics file %s (evaluation.metrics) does not exist; run the evaluation and commit its output", [metrics_file]),
+		"msg": util.say("evaluation metrics file %s (evaluation.metrics) does not exist; run the evaluation and commit its output", [metrics_file]),
 		"pointer": "/evaluation/metrics",
 	}
 }
@@ -73,7 +73,7 @@ deny contains f if {
 	not is_number(object.get(metrics, name, null))
 	f := {
 		"rule": "metric-missing",
-		"msg": sprintf("metric %s is required by policy (minimum %v) but is not in %s; add it to the evaluation output", [name, floor, metrics_file]),
+		"msg": util.say("metric %s is required by policy (minimum %v) but is not in %s; add it to the evaluation output", [name, floor, metrics_file]),
 		"pointer": "/evaluation/metrics",
 	}
 }
@@ -84,7 +84,7 @@ deny contains f if {
 	not is_number(object.get(metrics, name, null))
 	f := {
 		"rule": "metric-missing",
-		"msg": sprintf("metric %s is required by policy (maximum %v) but is not in %s; add it to the evaluation output", [name, ceiling, metrics_file]),
+		"msg": util.say("metric %s is required by policy (maximum %v) but is not in %s; add it to the evaluation output", [name, ceiling, metrics_file]),
 		"pointer": "/evaluation/metrics",
 	}
 }
@@ -96,7 +96,7 @@ deny contains f if {
 	value < floor
 	f := {
 		"rule": "metric-below-minimum",
-		"msg": sprintf("metric %s is %v; policy requires at least %v. Improve the model or have the organisation change thresholds.metric_minimums", [name, value, floor]),
+		"msg": util.say("metric %s is %v; policy requires at least %v. Improve the model or have the organisation change thresholds.metric_minimums", [name, value, floor]),
 		"pointer": "/evaluation/metrics",
 	}
 }
@@ -108,7 +108,7 @@ deny contains f if {
 	value > ceiling
 	f := {
 		"rule": "metric-above-maximum",
-		"msg": sprintf("metric %s is %v; policy allows at most %v. Improve the model or have the organisation change thresholds.metric_maximums", [name, value, ceiling]),
+		"msg": util.say("metric %s is %v; policy allows at most %v. Improve the model or have the organisation change thresholds.metric_maximums", [name, value, ceiling]),
 		"pointer": "/evaluation/metrics",
 	}
 }
@@ -118,7 +118,7 @@ warn contains f if {
 	count(metrics) == 0
 	f := {
 		"rule": "metrics-empty",
-		"msg": sprintf("%s contains no numeric metrics; record the evaluation results as {\"metrics\": {name: value}}", [metrics_file]),
+		"msg": util.say("%s contains no numeric metrics; record the evaluation results as {\"metrics\": {name: value}}", [metrics_file]),
 		"pointer": "/evaluation/metrics",
 	}
 }
@@ -143,7 +143,7 @@ deny contains f if {
 	before - value > tol
 	f := {
 		"rule": "metric-regression",
-		"msg": sprintf("metric %s regressed from %v (previous release) to %v, more than the allowed %v; fix the regression or record an approved waiver", [name, before, value, tol]),
+		"msg": util.say("metric %s regressed from %v (previous release) to %v, more than the allowed %v; fix the regression or record an approved waiver", [name, before, value, tol]),
 		"pointer": "/evaluation/metrics",
 	}
 }
@@ -158,7 +158,7 @@ deny contains f if {
 	value - before > tol
 	f := {
 		"rule": "metric-regression",
-		"msg": sprintf("metric %s (lower is better) rose from %v (previous release) to %v, more than the allowed %v; fix the regression or record an approved waiver", [name, before, value, tol]),
+		"msg": util.say("metric %s (lower is better) rose from %v (previous release) to %v, more than the allowed %v; fix the regression or record an approved waiver", [name, before, value, tol]),
 		"pointer": "/evaluation/metrics",
 	}
 }

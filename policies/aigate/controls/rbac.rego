@@ -75,8 +75,8 @@ deny contains f if {
 	contains(p, "*")
 	f := {
 		"rule": "wildcard-permission",
-		"msg": sprintf("role %s grants the wildcard permission %s; list the permissions it needs (e.g. predict, read-logs)", [object.get(r, "name", "?"), p]),
-		"pointer": sprintf("/access/roles/%v/permissions/%v", [i, j]),
+		"msg": util.say("role %s grants the wildcard permission %s; list the permissions it needs (e.g. predict, read-logs)", [object.get(r, "name", "?"), p]),
+		"pointer": util.say("/access/roles/%v/permissions/%v", [i, j]),
 	}
 }
 
@@ -85,8 +85,8 @@ deny contains f if {
 	count(object.get(r, "permissions", [])) == 0
 	f := {
 		"rule": "role-without-permissions",
-		"msg": sprintf("role %s names no permissions; say what the role may do", [object.get(r, "name", "?")]),
-		"pointer": sprintf("/access/roles/%v", [i]),
+		"msg": util.say("role %s names no permissions; say what the role may do", [object.get(r, "name", "?")]),
+		"pointer": util.say("/access/roles/%v", [i]),
 	}
 }
 
@@ -95,8 +95,8 @@ deny contains f if {
 	util.missing_file(p)
 	f := {
 		"rule": "kubernetes-manifest-missing",
-		"msg": sprintf("access.kubernetes_manifests[%v] names %s, which does not exist; add it or fix the path", [i, p]),
-		"pointer": sprintf("/access/kubernetes_manifests/%v", [i]),
+		"msg": util.say("access.kubernetes_manifests[%v] names %s, which does not exist; add it or fix the path", [i, p]),
+		"pointer": util.say("/access/kubernetes_manifests/%v", [i]),
 	}
 }
 
@@ -107,7 +107,7 @@ deny contains f if {
 	some g in object.get(input, ["reports", "kubernetes", "wildcard_grants"], [])
 	f := {
 		"rule": "kubernetes-wildcard-grant",
-		"msg": sprintf("%v %v in %v grants wildcards (%v); grant the specific verbs and resources the model needs", [object.get(g, "kind", "?"), object.get(g, "name", "?"), object.get(g, "file", "?"), object.get(g, "detail", "*")]),
+		"msg": util.say("%v %v in %v grants wildcards (%v); grant the specific verbs and resources the model needs", [object.get(g, "kind", "?"), object.get(g, "name", "?"), object.get(g, "file", "?"), object.get(g, "detail", "*")]),
 		"pointer": "/access/kubernetes_manifests",
 	}
 }

@@ -53,7 +53,7 @@ deny contains f if {
 	util.missing_file(p)
 	f := {
 		"rule": "resilience-file-missing",
-		"msg": sprintf("%s, named under resilience, does not exist; add it or fix the path", [p]),
+		"msg": util.say("%s, named under resilience, does not exist; add it or fix the path", [p]),
 		"pointer": "/resilience",
 	}
 }
@@ -63,7 +63,7 @@ warn contains f if {
 	not is_string(object.get(fallback, "bundle", null))
 	f := {
 		"rule": "fallback-without-bundle",
-		"msg": sprintf("fallback model %v has no evidence bundle declared; set resilience.fallback.bundle so its passing gate decision can be checked", [object.get(fallback, "model", "?")]),
+		"msg": util.say("fallback model %v has no evidence bundle declared; set resilience.fallback.bundle so its passing gate decision can be checked", [object.get(fallback, "model", "?")]),
 		"pointer": "/resilience/fallback",
 	}
 }
@@ -91,8 +91,8 @@ deny contains f if {
 	}
 	object.get(fb, key, false) != true
 	f := {
-		"rule": sprintf("fallback-bundle-not-%s", [key]),
-		"msg": sprintf("the evidence bundle of fallback model %v %v %s; a fallback must itself have passed the gate", [object.get(fallback, "model", "?"), object.get(fb, "version", ""), text]),
+		"rule": util.say("fallback-bundle-not-%s", [key]),
+		"msg": util.say("the evidence bundle of fallback model %v %v %s; a fallback must itself have passed the gate", [object.get(fallback, "model", "?"), object.get(fb, "version", ""), text]),
 		"pointer": "/resilience/fallback/bundle",
 	}
 }

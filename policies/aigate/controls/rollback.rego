@@ -40,7 +40,7 @@ deny contains f if {
 	target == util.m(["model", "version"])
 	f := {
 		"rule": "target-is-this-release",
-		"msg": sprintf("rollback.target %s is this release's own version; name an earlier release", [target]),
+		"msg": util.say("rollback.target %s is this release's own version; name an earlier release", [target]),
 		"pointer": "/rollback/target",
 	}
 }
@@ -60,8 +60,8 @@ deny contains f if {
 	util.missing_file(p)
 	f := {
 		"rule": "rollback-file-missing",
-		"msg": sprintf("rollback.%s names %s, which does not exist; add it or fix the path", [key, p]),
-		"pointer": sprintf("/rollback/%s", [key]),
+		"msg": util.say("rollback.%s names %s, which does not exist; add it or fix the path", [key, p]),
+		"pointer": util.say("/rollback/%s", [key]),
 	}
 }
 
@@ -70,7 +70,7 @@ warn contains f if {
 	not is_string(object.get(rb, "bundle", null))
 	f := {
 		"rule": "no-target-bundle",
-		"msg": sprintf("rollback.bundle is not declared, so nothing proves release %s passed the gate; point it at that release's evidence bundle", [target]),
+		"msg": util.say("rollback.bundle is not declared, so nothing proves release %s passed the gate; point it at that release's evidence bundle", [target]),
 		"pointer": "/rollback",
 	}
 }
@@ -88,8 +88,8 @@ deny contains f if {
 	}
 	object.get(rt, key, false) != true
 	f := {
-		"rule": sprintf("target-bundle-not-%s", [key]),
-		"msg": sprintf("the evidence bundle of rollback target %s %s; roll back only to a release whose bundle verifies and passed (see `aigate rollback`)", [object.get(rt, "version", target), text]),
+		"rule": util.say("target-bundle-not-%s", [key]),
+		"msg": util.say("the evidence bundle of rollback target %s %s; roll back only to a release whose bundle verifies and passed (see `aigate rollback`)", [object.get(rt, "version", target), text]),
 		"pointer": "/rollback/bundle",
 	}
 }
@@ -102,7 +102,7 @@ deny contains f if {
 	v != target
 	f := {
 		"rule": "target-bundle-version-mismatch",
-		"msg": sprintf("rollback.bundle holds release %s but rollback.target is %s; point the bundle at the target's release", [v, target]),
+		"msg": util.say("rollback.bundle holds release %s but rollback.target is %s; point the bundle at the target's release", [v, target]),
 		"pointer": "/rollback/bundle",
 	}
 }

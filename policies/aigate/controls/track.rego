@@ -47,7 +47,7 @@ deny contains f if {
 	util.missing_file(card)
 	f := {
 		"rule": "model-card-missing",
-		"msg": sprintf("model card %s (model.card) does not exist; create it or fix the path", [card]),
+		"msg": util.say("model card %s (model.card) does not exist; create it or fix the path", [card]),
 		"pointer": "/model/card",
 	}
 }
@@ -65,7 +65,7 @@ deny contains f if {
 	util.missing_file(changelog)
 	f := {
 		"rule": "changelog-missing",
-		"msg": sprintf("changelog %s (model.changelog) does not exist; create it or fix the path", [changelog]),
+		"msg": util.say("changelog %s (model.changelog) does not exist; create it or fix the path", [changelog]),
 		"pointer": "/model/changelog",
 	}
 }
@@ -88,7 +88,7 @@ deny contains f if {
 	object.get(previous, "version", null) == version
 	f := {
 		"rule": "version-unchanged",
-		"msg": sprintf("model.version %s is the same as the previous release's; bump the version (e.g. semantic versioning) for every release", [version]),
+		"msg": util.say("model.version %s is the same as the previous release's; bump the version (e.g. semantic versioning) for every release", [version]),
 		"pointer": "/model/version",
 	}
 }

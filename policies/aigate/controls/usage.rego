@@ -31,7 +31,7 @@ deny contains f if {
 	not is_string(object.get(mx, key, null))
 	f := {
 		"rule": "metric-not-declared",
-		"msg": sprintf("monitoring.metrics.%s is not declared; export a %s metric from the serving stack and name it here (e.g. %s)", [key, key, {"invocations": "model_invocations_total", "latency": "model_latency_seconds"}[key]]),
+		"msg": util.say("monitoring.metrics.%s is not declared; export a %s metric from the serving stack and name it here (e.g. %s)", [key, key, {"invocations": "model_invocations_total", "latency": "model_latency_seconds"}[key]]),
 		"pointer": "/monitoring/metrics",
 	}
 }
@@ -59,7 +59,7 @@ deny contains f if {
 	not contains(exprs, name)
 	f := {
 		"rule": "metric-unused",
-		"msg": sprintf("the %s metric %s is not used by any alert rule in %s; add a rule on it (or fix the metric name)", [key, name, util.m(["monitoring", "alerts", "rules"])]),
-		"pointer": sprintf("/monitoring/metrics/%s", [key]),
+		"msg": util.say("the %s metric %s is not used by any alert rule in %s; add a rule on it (or fix the metric name)", [key, name, util.m(["monitoring", "alerts", "rules"])]),
+		"pointer": util.say("/monitoring/metrics/%s", [key]),
 	}
 }

@@ -49,9 +49,16 @@ number_or(x, fallback) := fallback if not is_number(x)
 # first_n(xs, n): the first n elements of an array, for bounded messages.
 first_n(xs, n) := array.slice(xs, 0, n)
 
-# NOTE (regopy 1.5.2): a string produced by concat/replace/lower/format_int is rendered with
-# JSON quotes when passed to sprintf, which corrupts the engine's output. Build such messages
-# with concat only; sprintf is safe for numbers and for strings taken from input or data.
+# say(template, args): sprintf that is safe on regopy 1.5.2. There, sprintf renders a string
+# bound to a variable from a literal or produced by a builtin (concat, lower, object.get's
+# default, ...) WITH its JSON quotes, and the unescaped quotes corrupt the engine's JSON output.
+# trim(s, "") returns a plain string, so every string argument is passed through it first.
+# Controls build every message with say() (or concat), never with a bare sprintf.
+say(template, args) := sprintf(template, [unquoted(a) | some a in args])
+
+unquoted(a) := trim(a, "") if is_string(a)
+
+unquoted(a) := a if not is_string(a)
 
 # names(xs, n): "a, b, c" (+ "and N more") for a list of strings, bounded at n items.
 names(xs, n) := concat(", ", xs) if count(xs) <= n
