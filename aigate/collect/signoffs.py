@@ -11,8 +11,12 @@ Options read from ``ctx.options["signoffs"]`` (all optional), set by the CLI:
   ``aigate/``); policy data ``approvals.range.{base,release_tag_glob}`` is the fallback;
 - ``policy_paths``: the ``--data`` files and ``--policy`` directories, so that a release that
   changes them needs the policy-change approval;
-- ``model_digest``: a precomputed model digest (:func:`aigate.signoff.model_digest_from_entries`
-  over the artifacts collector's hashes), to avoid hashing a large model twice.
+- ``model_digest``: a precomputed model digest.
+
+Without ``model_digest``, the per-file SHA-256 the artifacts collector already computed in this
+run (``ctx.options["evidence"]["artifacts"]``) is reused when it covers exactly the files of the
+model digest, so a large model is not read twice; otherwise the files are hashed here. The
+``--since`` revision of ``aigate check`` (``ctx.options["since"]``) sets the range base.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from aigate.collect.interface import CollectContext, Collector, Evidence
-from aigate.signoff.digests import artifact_files, model_digest, normalize_digest
+from aigate.signoff.digests import artifact_files, model_digest, model_digest_from_entries, normalize_digest
 from aigate.signoff.evaluate import RangeOptions, ReleaseSubject, check_signoffs
 from aigate.signoff.gitcmd import GitRunner
 
@@ -64,6 +68,22 @@ def base_approvals_loader(policy_files: list[str]) -> Any:
     return load
 
 
+def _digest_from_evidence(ctx: CollectContext, rels: list[str]) -> str | None:
+    """The model digest from the artifacts collector's hashes, when they cover every file."""
+    evidence = ctx.options.get("evidence")
+    artifacts = evidence.get("artifacts") if isinstance(evidence, Mapping) else None
+    if not isinstance(artifacts, list):
+        return None
+    known: dict[str, str] = {}
+    for art in artifacts:
+        for f in (art.get("files") or []) if isinstance(art, Mapping) else []:
+            if isinstance(f, Mapping) and isinstance(f.get("path"), str) and isinstance(f.get("sha256"), str):
+                known[f["path"]] = f["sha256"]
+    if not rels or any(r not in known for r in rels):
+        return None
+    return model_digest_from_entries((r, known[r]) for r in rels)
+
+
 class SignoffsCollector(Collector):
     key = "signoffs"
 
@@ -76,12 +96,17 @@ class SignoffsCollector(Collector):
         range_cfg = range_cfg if isinstance(range_cfg, Mapping) else {}
         model = ctx.manifest.get("model") or {}
         root = ctx.root.resolve()
-        watched = [rel for rel, _ in artifact_files(root, ctx.manifest)]
+        files = artifact_files(root, ctx.manifest)
+        watched = [rel for rel, _ in files]
         manifest_rel = _inside(root, str(ctx.manifest_path))
         if manifest_rel:
             watched.append(manifest_rel)
         policy_paths = [r for r in (_inside(root, p) for p in opts.get("policy_paths") or ()) if r]
-        digest = opts.get("model_digest") or model_digest(root, ctx.manifest)
+        digest = (
+            opts.get("model_digest")
+            or _digest_from_evidence(ctx, [rel for rel, _ in files])
+            or model_digest(root, ctx.manifest)
+        )
         subject = ReleaseSubject(
             model=str(model.get("name") or ""),
             version=str(model.get("version") or ""),
@@ -91,7 +116,7 @@ class SignoffsCollector(Collector):
             policy_paths=tuple(policy_paths),
         )
         range_options = RangeOptions(
-            base=str(opts.get("base") or range_cfg.get("base") or "auto"),
+            base=str(opts.get("base") or ctx.options.get("since") or range_cfg.get("base") or "auto"),
             release_tag_glob=opts.get("release_tag_glob") or range_cfg.get("release_tag_glob"),
         )
         data_files = [p for p in policy_paths if (root / p).is_file()]

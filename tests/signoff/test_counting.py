@@ -95,3 +95,42 @@ def test_separation_of_duties_off_lets_an_author_approve(make_project: Any, keys
     project.commit("tweak by alice", {"README.md": "alice\n"}, author=("Alice", "alice@example.com"))
     a = project.approve("alice", "security-lead")
     assert by_id(project.signoffs(), a)["counted"] is True
+
+
+def test_model_digest_reuses_the_artifacts_collectors_hashes(project: Project) -> None:
+    """With the artifacts collector's evidence in the context, its per-file hashes feed the model
+    digest (no second read of the model); the approvals still bind, so both agree exactly."""
+    import dataclasses
+    import hashlib
+
+    import yaml
+
+    from aigate.collect.artifacts import ArtifactsCollector
+    from aigate.collect.interface import CollectContext
+    from aigate.collect.signoffs import SignoffsCollector
+    from aigate.signoff import model_digest
+
+    project.approve("alice", "security-lead")
+    project.approve("bob", "ml-lead")
+    raw = (project.root / "aigate.yaml").read_bytes()
+    ctx = CollectContext(
+        root=project.root,
+        manifest=yaml.safe_load(raw),
+        manifest_path=project.root / "aigate.yaml",
+        manifest_digest=hashlib.sha256(raw).hexdigest(),
+        policy_data={"approvals": project.approvals},
+        options={},
+    )
+    artifacts = ArtifactsCollector().collect(ctx)
+    ctx = dataclasses.replace(ctx, options={"evidence": {"artifacts": artifacts.data}})
+    data = SignoffsCollector().collect(ctx).data
+    assert data["model_digest"] == model_digest(project.root, project.manifest)
+    assert data["satisfied"] is True
+    # evidence that does not cover every file is not used: the files are hashed instead
+    partial = [dict(a, files=a["files"][:1]) for a in artifacts.data]
+    ctx = dataclasses.replace(ctx, options={"evidence": {"artifacts": partial}})
+    assert SignoffsCollector().collect(ctx).data["satisfied"] is True
+    # and the reuse is real: a (hypothetical) different hash in the evidence changes the digest
+    changed = [dict(a, files=[dict(f, sha256="0" * 64) for f in a["files"]]) for a in artifacts.data]
+    ctx = dataclasses.replace(ctx, options={"evidence": {"artifacts": changed}})
+    assert SignoffsCollector().collect(ctx).data["model_digest"] != data["model_digest"]
