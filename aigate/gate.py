@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,6 @@ from aigate.report.interface import BundleInfo, ReportContext
 from aigate.yamlload import Document, Limits, load_file
 
 INPUT_VERSION = "1"
-FAST_SKIPS = frozenset({"environment", "lock", "sbom", "licenses", "artifacts"})
 USER_INPUT_LIMITS = Limits(max_bytes=32 * 1024 * 1024)
 
 
@@ -123,14 +123,41 @@ def _check_user_packages(policies: PolicySet) -> None:
             )
 
 
-def collect(ctx: CollectContext, names: tuple[str, ...], fast: bool) -> dict[str, Evidence]:
-    evidence: dict[str, Evidence] = {}
+_RULE_HEAD = re.compile(r"^(deny|violation|warn)(_[A-Za-z0-9_]*)?\b", re.MULTILINE)
+
+
+def precheck_user_policies(user: PolicySet, namespaces: list[str], engine: str) -> None:
+    """Fail fast, before any evidence is collected, on user policies that cannot be evaluated.
+
+    The selected namespaces must declare at least one deny/violation/warn rule (an empty policy
+    set is not a pass), and with the embedded engine the user modules must compile.
+    """
+    selected = [m for m in user.modules if m.package in namespaces]
+    if not any(_RULE_HEAD.search(m.source) for m in selected):
+        raise InputError(
+            f"the user policies define no deny/violation/warn rules in {', '.join(namespaces)}",
+            hint="an empty policy set is not a pass",
+        )
+    if engine == "embedded":
+        from aigate.policy.embedded import EmbeddedEngine
+
+        probe = EmbeddedEngine()
+        probe.compile(list(user.modules), {})
+        for ns in namespaces:
+            probe.query(ns, {})
+
+
+def collect(
+    ctx: CollectContext, names: tuple[str, ...], prior: dict[str, Evidence] | None = None
+) -> dict[str, Evidence]:
+    """Run collectors in order; each sees the data collected before it in ``ctx.options["evidence"]``.
+
+    Collectors skip themselves on the fast path (``ctx.fast``) and say so in ``Evidence.skipped``.
+    """
+    evidence: dict[str, Evidence] = dict(prior or {})
     for collector in load_collectors(names):
         module_name = type(collector).__module__.rsplit(".", 1)[-1]
-        if fast and module_name in FAST_SKIPS:
-            evidence[module_name] = Evidence(collector.key, None, skipped="fast path (--fast)")
-            continue
-        ctx.options["evidence"] = {k: v.data for k, v in evidence.items()}
+        ctx.options["evidence"] = {ev.key: ev.data for ev in evidence.values()}
         evidence[module_name] = collector.collect(ctx)
     return evidence
 
@@ -194,6 +221,15 @@ def run_check(config: CheckConfig) -> CheckResult:
     user_docs = load_user_documents(config.inputs)
     if config.inputs and user is None:
         raise UsageError("--input documents are evaluated by user policies; pass --policy DIR")
+    namespaces: list[str] = []
+    if user is not None:  # before collecting: a wrong namespace is the user's to fix, fast
+        selection = NamespaceSelection(
+            patterns=config.namespaces or ("main",),
+            all_namespaces=config.all_namespaces,
+            explicit=bool(config.namespaces),
+        )
+        namespaces = select_namespaces(user, selection)
+        precheck_user_policies(user, namespaces, config.engine)
     modules = list(builtin.modules) + (list(user.modules) if user else [])
     policy_digest = _policy_digest(builtin, user)
     timings["load"] = time.perf_counter() - t0
@@ -204,6 +240,7 @@ def run_check(config: CheckConfig) -> CheckResult:
         manifest=manifest.data,
         manifest_path=manifest.path,
         manifest_digest=manifest.digest,
+        manifest_display=manifest.display,
         policy_data=policy_data.data,
         dry_run=config.dry_run,
         fast=config.fast,
@@ -215,10 +252,10 @@ def run_check(config: CheckConfig) -> CheckResult:
             "bundles": config.bundles,
         },
     )
-    git_first = collect(ctx, tuple(n for n in config.collectors if n == "git"), config.fast)
-    now_epoch = evidence_time(git_first.get("git").data if "git" in git_first else None)
+    git_first = collect(ctx, tuple(n for n in config.collectors if n == "git"))
+    now_epoch = evidence_time(git_first["git"].data if "git" in git_first else None)
     ctx.options["timestamp"] = now_epoch
-    evidence = {**git_first, **collect(ctx, tuple(n for n in config.collectors if n != "git"), config.fast)}
+    evidence = collect(ctx, tuple(n for n in config.collectors if n != "git"), git_first)
     timings["collect"] = time.perf_counter() - t1
 
     input_doc = build_input(config, manifest, evidence, policy_digest, now_epoch)
@@ -230,12 +267,6 @@ def run_check(config: CheckConfig) -> CheckResult:
         findings = evaluate_controls(engine, input_doc, catalog, manifest.document)
         user_findings: list[Finding] = []
         if user is not None:
-            selection = NamespaceSelection(
-                patterns=config.namespaces or ("main",),
-                all_namespaces=config.all_namespaces,
-                explicit=bool(config.namespaces),
-            )
-            namespaces = select_namespaces(user, selection)
             user_findings, rules = evaluate_user(engine, namespaces, [manifest.document, *user_docs])
             if rules == 0:
                 raise InputError(

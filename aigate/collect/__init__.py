@@ -16,6 +16,13 @@ COLLECTORS: tuple[str, ...] = (
     "git",
     "ci",
     "reports",
+    "environment",
+    "lock",
+    "licenses",
+    "artifacts",
+    "sbom",
+    "signoffs",
+    "history",
 )
 
 
@@ -26,10 +33,14 @@ def load_collectors(names: tuple[str, ...] = COLLECTORS) -> list[Collector]:
         classes = [
             obj
             for _, obj in inspect.getmembers(module, inspect.isclass)
-            if issubclass(obj, Collector) and obj is not Collector and obj.__module__ == module.__name__
+            if issubclass(obj, Collector)
+            and obj is not Collector
+            and obj.__module__ == module.__name__
             and not inspect.isabstract(obj)
         ]
         if len(classes) != 1:
-            raise RuntimeError(f"aigate.collect.{name} must define exactly one Collector, found {len(classes)}")
+            raise RuntimeError(
+                f"aigate.collect.{name} must define exactly one Collector, found {len(classes)}"
+            )
         out.append(classes[0]())
     return out

@@ -24,6 +24,7 @@ class CollectContext:
     manifest_path: Path  # resolved path of aigate.yaml
     manifest_digest: str  # sha256 hex of the manifest bytes as evaluated
     policy_data: dict[str, Any]  # the organisation's policy data (merged with defaults)
+    manifest_display: str = "aigate.yaml"  # how messages name the manifest (relative when possible)
     dry_run: bool = True
     fast: bool = False  # pre-commit path: manifest + policies only, no SBOM or hashing
     python: str | None = None  # --python: the environment to inspect (None: aigate's own)

@@ -98,8 +98,10 @@ class EmbeddedEngine(Engine):
     def _compile_error(self, text: str, fallback_module: str | None = None) -> InputError:
         errors = parse_regopy_errors(text)
         if not errors:
-            return InputError(f"policy does not compile: {text.strip().splitlines()[0] if text.strip() else 'unknown error'}",
-                              position=Position(fallback_module) if fallback_module else None)
+            return InputError(
+                f"policy does not compile: {text.strip().splitlines()[0] if text.strip() else 'unknown error'}",
+                position=Position(fallback_module) if fallback_module else None,
+            )
         name, offset, _length, message = errors[0]
         module = self._modules.get(name)
         if module is None and fallback_module:
@@ -141,11 +143,11 @@ class EmbeddedEngine(Engine):
                 self._interp.add_data_json(json.dumps(data))
             except RegoError as exc:
                 raise EngineError(f"regopy rejected the policy data: {str(exc).strip()[:200]}") from None
-        # Force the whole set through the compiler now, so a broken policy is an input error
-        # here and not an evaluation failure later.
-        self._run("x := 1", compiling=True)
+        # No trial query here: regopy compiles the whole program on every query (a trivial
+        # query costs as much as the real one), so compile errors surface from the first real
+        # query, where they are still turned into InputError with file:line:col.
 
-    def _run(self, query: str, *, compiling: bool = False) -> Any:
+    def _run(self, query: str) -> Any:
         from regopy import RegoError
         from regopy.rego_shared import (
             rego_free_output,
