@@ -1,0 +1,47 @@
+"""Done-when 3 through the real command: ``aigate check --dry-run`` on a project with two valid
+approvals passes APPROVAL; removing one fails it with a message naming the missing role."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from signoff_helpers import Project
+
+
+def _approval_findings(project: Project) -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aigate",
+            "check",
+            "--dry-run",
+            "-C",
+            str(project.root),
+            "--data",
+            str(project.root / project.policy_file),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode in (0, 1), proc.stderr  # other controls may deny; the gate finished
+    report = json.loads(proc.stdout)
+    return [f for f in report["findings"] if f["control"] == "APPROVAL"]
+
+
+def test_check_passes_approval_with_two_signoffs_and_names_the_missing_role(project: Project) -> None:
+    project.approve("alice", "security-lead")
+    ml = project.approve("bob", "ml-lead")
+    findings = _approval_findings(project)
+    assert [f["severity"] for f in findings] == ["pass"], findings
+    assert findings[0]["evidence"] is True
+    project.git("tag", "-d", ml.removeprefix("refs/tags/"))
+    findings = _approval_findings(project)
+    denies = [f for f in findings if f["severity"] == "deny"]
+    assert denies and all("ml-lead" in f["message"] for f in denies), findings
+    assert not any("security-lead" in f["message"] for f in denies)
