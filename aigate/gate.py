@@ -18,7 +18,7 @@ from aigate import __version__
 from aigate.collect import COLLECTORS, load_collectors
 from aigate.collect.interface import CollectContext, Evidence
 from aigate.errors import InputError, UsageError
-from aigate.findings import Decision, Finding, Severity, summarize
+from aigate.findings import Decision, Finding, summarize
 from aigate.manifest import Manifest, load_manifest
 from aigate.policy.evaluate import (
     NamespaceSelection,
@@ -32,7 +32,7 @@ from aigate.policy.evaluate import (
 from aigate.policy.interface import Engine
 from aigate.policy.library import PolicySet, builtin_set, control_catalog, user_set
 from aigate.policydata import PolicyData, load_policy_data, waiver_findings
-from aigate.report.interface import BundleInfo, ReportContext
+from aigate.report.interface import ReportContext
 from aigate.yamlload import Document, Limits, load_file
 
 INPUT_VERSION = "1"
@@ -73,6 +73,7 @@ class CheckResult:
     evidence: dict[str, Evidence] = field(default_factory=dict)
     manifest: Manifest | None = None
     policy_set_digest: str = ""
+    policy_data: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -288,7 +289,7 @@ def run_check(config: CheckConfig) -> CheckResult:
         notes=tuple(f"{name}: {ev.skipped}" for name, ev in evidence.items() if ev.skipped),
     )
     timings["total"] = time.perf_counter() - t0
-    return CheckResult(decision, report, input_doc, evidence, manifest, policy_digest, timings)
+    return CheckResult(decision, report, input_doc, evidence, manifest, policy_digest, policy_data.data, timings)
 
 
 def _policy_digest(builtin: PolicySet, user: PolicySet | None) -> str:
@@ -327,9 +328,3 @@ def decide(
         },
     )
 
-
-def bundle_info(path: str, digest: str) -> BundleInfo:
-    return BundleInfo(path, digest)
-
-
-__all__ = ["CheckConfig", "CheckResult", "Severity", "run_check"]

@@ -67,6 +67,7 @@ def command(
     """
     set_verbose(verbose)
     from aigate.gate import CheckConfig, run_check
+    from aigate.record import record
     from aigate.report import render
 
     pairs = pair_outputs(formats, outputs)
@@ -92,7 +93,7 @@ def command(
         bundles=bundles,
         since=since,
     )
-    result = run_check(config)
+    result = record(config, run_check(config))
     for fmt, out in pairs:
         text = render(fmt, result.report)
         if out is None:
