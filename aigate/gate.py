@@ -60,6 +60,12 @@ class CheckConfig:
     previous: str | None = None
     bundles: str | None = None
     since: str | None = None
+    release_tags: str | None = None  # glob naming release tags (range start); default: any non-aigate tag
+    verify_key: str | None = None  # public key the earlier bundles must be signed with
+    identity: str | None = None  # keyless: the signer identity earlier bundles must carry
+    issuer: str | None = None
+    repository: str | None = None
+    trusted_root: str | None = None
     tarball: bool = False
     today: dt.date | None = None  # for tests of waiver expiry; defaults to the evidence date
     collectors: tuple[str, ...] = COLLECTORS
@@ -251,6 +257,18 @@ def run_check(config: CheckConfig) -> CheckResult:
             "since": config.since,
             "previous": config.previous,
             "bundles": config.bundles,
+            "sign": config.sign,
+            "verify_key": config.verify_key,
+            "identity": config.identity,
+            "issuer": config.issuer,
+            "repository": config.repository,
+            "trusted_root": config.trusted_root,
+            "tag_pattern": config.release_tags,
+            "signoffs": {
+                "base": config.since or "auto",
+                "release_tag_glob": config.release_tags,
+                "policy_paths": [*config.data_files, *config.policy_dirs],
+            },
         },
     )
     git_first = collect(ctx, tuple(n for n in config.collectors if n == "git"))

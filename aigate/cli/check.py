@@ -33,6 +33,12 @@ from aigate.cli._common import output_options, pair_outputs, project_option, ver
 @click.option("--previous", help="The previous release's evidence bundle (decision chain, metric regression).")
 @click.option("--bundles", help="Directory of earlier releases' bundles (chain, rollback target).")
 @click.option("--since", help="Start of the release range (default: the previous release tag).")
+@click.option("--release-tags", help="Glob naming release tags, e.g. 'v*' (default: any tag outside aigate/).")
+@click.option("--verify-key", type=click.Path(dir_okay=False), help="Public key earlier releases' bundles must be signed with.")
+@click.option("--identity", help="Keyless: signer identity earlier bundles must carry (with --issuer).")
+@click.option("--issuer", help="Keyless: OIDC issuer of that identity.")
+@click.option("--repository", help="Keyless: GitHub repository (owner/name) earlier bundles were signed in.")
+@click.option("--trusted-root", type=click.Path(dir_okay=False), help="Sigstore trusted root JSON for offline keyless verification.")
 @output_options()
 @verbosity_options
 def command(
@@ -56,6 +62,12 @@ def command(
     previous: str | None,
     bundles: str | None,
     since: str | None,
+    release_tags: str | None,
+    verify_key: str | None,
+    identity: str | None,
+    issuer: str | None,
+    repository: str | None,
+    trusted_root: str | None,
     formats: tuple[str, ...],
     outputs: tuple[Path, ...],
     quiet: bool,
@@ -92,6 +104,12 @@ def command(
         previous=previous,
         bundles=bundles,
         since=since,
+        release_tags=release_tags,
+        verify_key=verify_key,
+        identity=identity,
+        issuer=issuer,
+        repository=repository,
+        trusted_root=trusted_root,
     )
     result = record(config, run_check(config))
     for fmt, out in pairs:
