@@ -115,8 +115,11 @@ class SignoffsCollector(Collector):
             watched_paths=tuple(watched),
             policy_paths=tuple(policy_paths),
         )
+        base = opts.get("base")
+        if not base or base == "auto":
+            base = ctx.options.get("since") or range_cfg.get("base") or "auto"
         range_options = RangeOptions(
-            base=str(opts.get("base") or ctx.options.get("since") or range_cfg.get("base") or "auto"),
+            base=str(base),
             release_tag_glob=opts.get("release_tag_glob") or range_cfg.get("release_tag_glob"),
         )
         data_files = [p for p in policy_paths if (root / p).is_file()]

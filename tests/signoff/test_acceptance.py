@@ -45,3 +45,15 @@ def test_check_passes_approval_with_two_signoffs_and_names_the_missing_role(proj
     denies = [f for f in findings if f["severity"] == "deny"]
     assert denies and all("ml-lead" in f["message"] for f in denies), findings
     assert not any("security-lead" in f["message"] for f in denies)
+
+
+def test_check_denies_a_release_that_adds_its_own_approver(project: Project) -> None:
+    from signoff_helpers import default_approvals, member
+
+    changed = default_approvals(project.keys)
+    changed["roles"]["security-lead"]["members"].append(member(project.keys, "mallory"))
+    project.commit("add mallory as security lead", {project.policy_file: project.write_policy(changed)})
+    project.approve("bob", "ml-lead")
+    project.approve("mallory", "security-lead")
+    denies = [f for f in _approval_findings(project) if f["severity"] == "deny"]
+    assert denies, "a release that changes the approvers list must not pass on its own new approver"
