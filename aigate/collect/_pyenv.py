@@ -30,12 +30,25 @@ from aigate.errors import CollectorError, InputError
 
 _PROBE = r"""
 import json, os, platform, sys, sysconfig
-try:
-    from packaging.markers import default_environment as _de
-    markers = _de()
-except Exception:
-    markers = None
 impl = sys.implementation
+iv = impl.version
+ver = "{0.major}.{0.minor}.{0.micro}".format(iv)
+if iv.releaselevel != "final":
+    ver += iv.releaselevel[0] + str(iv.serial)
+# PEP 508 marker environment, from the standard library only (packaging may be absent)
+markers = {
+    "implementation_name": impl.name,
+    "implementation_version": ver,
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}
 print(json.dumps({
     "path": sys.path,
     "executable": sys.executable,

@@ -101,6 +101,9 @@ def dist_writer() -> Callable[..., Path]:
     return add_dist
 
 
-@pytest.fixture(scope="session")
-def bare_site(bare_venv: Path) -> Path:
-    return site_packages(bare_venv)
+@pytest.fixture
+def fresh_venv(tmp_path: Path) -> tuple[Path, Path]:
+    """(venv, its site-packages): a real interpreter environment with nothing installed."""
+    d = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(d)], check=True)
+    return d, site_packages(d)
