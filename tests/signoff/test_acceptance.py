@@ -57,3 +57,27 @@ def test_check_denies_a_release_that_adds_its_own_approver(project: Project) -> 
     project.approve("mallory", "security-lead")
     denies = [f for f in _approval_findings(project) if f["severity"] == "deny"]
     assert denies, "a release that changes the approvers list must not pass on its own new approver"
+
+
+def test_real_cli_exit_codes_without_repository_and_without_git(
+    project: Project, tmp_path: Any, no_git_path: dict[str, str]
+) -> None:
+    plain = tmp_path / "plain"
+    (plain / "model" / "extra").mkdir(parents=True)
+    for rel in ("aigate.yaml", "model/model.safetensors", "model/extra/tokenizer.json"):
+        (plain / rel).write_bytes((project.root / rel).read_bytes())
+    proc = subprocess.run(
+        [sys.executable, "-m", "aigate", "check", "--dry-run", "-C", str(plain)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "not inside a git repository" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "aigate", "approve", "--role", "ml-lead", "-C", str(project.root)],
+        capture_output=True,
+        text=True,
+        env=no_git_path,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "git binary was not found" in proc.stderr and "Traceback" not in proc.stderr
