@@ -157,6 +157,21 @@ class BundleResult:
     unsigned_reason: str | None = None
 
 
+def artifacts_from_input(artifacts: Sequence[Mapping[str, Any]] | None) -> list[Artifact]:
+    """The model artifact files of ``input.artifacts`` (kind ``model``), one :class:`Artifact` per file.
+
+    Data artifacts are evidence in the SBOM, not subjects of the attestation: the statement
+    vouches for what gets deployed.
+    """
+    out: dict[str, Artifact] = {}
+    for entry in artifacts or []:
+        if entry.get("kind", "model") != "model":
+            continue
+        for f in entry.get("files") or []:
+            out[str(f["path"])] = Artifact(str(f["path"]), str(f["sha256"]), int(f["size"]))
+    return [out[k] for k in sorted(out)]
+
+
 def levels(maturity: Mapping[str, int]) -> list[str]:
     """VSA ``verifiedLevels`` from the maturity reached per stream, e.g. {"A": 2} → A_L1, A_L2."""
     out: list[str] = []

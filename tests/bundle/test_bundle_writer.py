@@ -197,3 +197,28 @@ def test_bad_artifact_digest_is_refused(tmp_path):
     )
     with pytest.raises(GateFailure, match="not a hex digest"):
         write_bundle(tmp_path / "b", req)
+
+
+def test_artifacts_from_input_keeps_model_files_only():
+    from aigate.bundle.writer import artifacts_from_input
+
+    doc = [
+        {
+            "path": "model",
+            "kind": "model",
+            "files": [
+                {"path": "model/b.bin", "size": 2, "sha256": "b" * 64},
+                {"path": "model/a.bin", "size": 1, "sha256": "a" * 64},
+            ],
+        },
+        {
+            "path": "data/eval.csv",
+            "kind": "data",
+            "files": [{"path": "data/eval.csv", "size": 3, "sha256": "c" * 64}],
+        },
+    ]
+    assert artifacts_from_input(doc) == [
+        Artifact("model/a.bin", "a" * 64, 1),
+        Artifact("model/b.bin", "b" * 64, 2),
+    ]
+    assert artifacts_from_input(None) == []
