@@ -429,10 +429,11 @@ def check_signoffs(
         member = _member_for(approvers, role, check, pgp)
         if member is None:
             listed = _roles_listing(approvers, check, pgp)
+            who = f"key {o.key}" if o.key else f"identity {check.person}"
             o.reason = (
-                f"key {o.key} is listed for role(s) {', '.join(listed)}, not for {role!r}"
+                f"{who} is listed for role(s) {', '.join(listed)}, not for {role!r}"
                 if listed
-                else f"key {o.key} is not listed for any role in the approvers list"
+                else f"{who} is not listed for any role in the approvers list"
             )
             continue
         window = _window_problem(member, check, now)

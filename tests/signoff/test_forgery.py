@@ -195,3 +195,9 @@ def test_release_cannot_approve_itself_by_adding_a_key(project: Project) -> None
     assert by_id(data, a)["counts_for"] == ["security-lead", "policy-change"]
     assert data["satisfied"] is True
     assert PEOPLE["alice"] in data["roles"]["policy-change"]["approvers"]
+
+
+def test_openpgp_key_not_in_the_list(project: Project) -> None:
+    ref = project.approve("dave", "security-lead")  # a real OpenPGP signature, key not listed
+    rec = _not_counted(project.signoffs(), ref, "not in the approvers list")
+    assert rec["verified"] is False
