@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+SUMMARY_LIMIT = 1024 * 1024
+
 
 def write_outputs(path: str, values: dict[str, str]) -> None:
     """Append ``name<<DELIM`` blocks: safe for any value, including newlines."""
@@ -108,8 +110,13 @@ def main(argv: list[str] | None = None) -> int:
                 "policy that does not compile, missing file), 3 means the gate could not finish. "
                 "The reason is in the step log.\n"
             )
+        text = text if text.endswith("\n") else text + "\n"
+        data = text.encode("utf-8")
+        if len(data) > SUMMARY_LIMIT:  # GitHub rejects a step summary over 1 MiB
+            cut = data[: SUMMARY_LIMIT - 200].decode("utf-8", "ignore")
+            text = cut + "\n\n**Report truncated**: the full report is aigate.md in the uploaded artifact.\n"
         with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
+            fh.write(text)
     print(f"aigate: decision {decision}, exit code {args.exit_code}, reports in {report_dir}")
     return 0
 
