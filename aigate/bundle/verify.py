@@ -41,7 +41,7 @@ from aigate.bundle import (
 from aigate.bundle.writer import sha256_hex
 from aigate.errors import InputError, UsageError, VerificationFailure
 
-MAX_BUNDLE_BYTES = 1 << 30  # 1 GiB of evidence is far beyond any real bundle
+MAX_BUNDLE_BYTES = 512 << 20  # 512 MiB of evidence is far beyond any real bundle (read into memory)
 MAX_ENTRIES = 10_000
 
 
@@ -227,6 +227,45 @@ def _verify_signature(
     )
 
 
+def _check_index_shape(index: dict[str, Any], name: str) -> None:
+    """Structural checks, so a malformed (even if signed) index is a verification failure, not a crash.
+
+    Artifact paths are later joined to ``--artifacts DIR``: they must be plain relative paths.
+    """
+    if index.get("signing") not in ("key", "keyless", "none"):
+        raise VerificationFailure(f"{name}: unknown signing mode {index.get('signing')!r}")
+    for fname, meta in index["files"].items():
+        if (
+            not isinstance(meta, dict)
+            or not isinstance(meta.get("sha256"), str)
+            or not isinstance(meta.get("size"), int)
+        ):
+            raise VerificationFailure(f"{name}: entry for {fname!r} lacks sha256/size")
+    artifacts = index.get("artifacts")
+    if not isinstance(artifacts, list):
+        raise VerificationFailure(f"{name}: 'artifacts' is not a list")
+    for a in artifacts:
+        if not (
+            isinstance(a, dict)
+            and isinstance(a.get("path"), str)
+            and isinstance(a.get("sha256"), str)
+            and len(a["sha256"]) == 64
+            and isinstance(a.get("size"), int)
+        ):
+            raise VerificationFailure(f"{name}: malformed artifact entry {a!r}")
+        p = PurePosixPath(a["path"])
+        if p.is_absolute() or ".." in p.parts or "\\" in a["path"] or not a["path"]:
+            raise VerificationFailure(f"{name}: artifact path {a['path']!r} is not a plain relative path")
+    for key in ("decision_digest", "evidence_time"):
+        if not isinstance(index.get(key), str):
+            raise VerificationFailure(f"{name}: '{key}' is missing")
+    root = index.get("model_root")
+    if root is not None and (
+        not isinstance(root, str) or PurePosixPath(root).is_absolute() or ".." in root.split("/")
+    ):
+        raise VerificationFailure(f"{name}: model_root {root!r} is not a plain relative path")
+
+
 def _subject_digest(stmt: dict[str, Any], name: str) -> str | None:
     for sub in stmt.get("subject") or []:
         if isinstance(sub, dict) and sub.get("name") == name and isinstance(sub.get("digest"), dict):
@@ -329,6 +368,7 @@ def verify_files(
     listed = index.get("files")
     if not isinstance(listed, dict) or DECISION not in listed:
         raise VerificationFailure(f"{where}/{INDEX}: has no file list with {DECISION}")
+    _check_index_shape(index, f"{where}/{INDEX}")
     signing = index.get("signing")
     index_hex = sha256_hex(files[INDEX])
     notes: list[str] = []

@@ -275,6 +275,9 @@ def build_bundle(request: BundleRequest) -> tuple[dict[str, bytes], str, str | N
     for name in request.files:
         _check_name(name)
     for a in request.artifacts:
+        parts = a.path.split("/")
+        if not a.path or a.path.startswith("/") or "\\" in a.path or any(p in ("", ".", "..") for p in parts):
+            raise GateFailure(f"artifact path {a.path!r} is not a plain project-relative path")
         if not _HEX64.match(a.sha256):
             raise GateFailure(f"artifact {a.path}: sha256 {a.sha256!r} is not a hex digest")
     files = dict(request.files)

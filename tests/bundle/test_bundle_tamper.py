@@ -223,3 +223,20 @@ def test_garbage_archive_is_not_verified(tmp_path, keypair, aigate):
     (tmp_path / "x.tar.gz").write_bytes(b"not a tarball at all")
     proc = aigate("verify", tmp_path / "x.tar.gz", "--key", keypair[1])
     assert proc.returncode == 1 and "tar archive" in proc.stderr
+
+
+def test_index_naming_an_artifact_outside_is_refused_before_any_read(tmp_path, project, make_bundle, aigate):
+    make_bundle(tmp_path / "u", project, signing="none")
+    index = json.loads((tmp_path / "u" / INDEX).read_bytes())
+    index["artifacts"][0]["path"] = "../../etc/passwd"
+    (tmp_path / "u" / INDEX).write_text(json.dumps(index))
+    proc = aigate("verify", tmp_path / "u", "--allow-unsigned", "--artifacts", project)
+    assert proc.returncode == 1 and "not a plain relative path" in proc.stderr
+
+
+def test_unsigned_bundle_needs_allow_unsigned(tmp_path, project, make_bundle, aigate):
+    make_bundle(tmp_path / "u", project, signing="none")
+    proc = aigate("verify", tmp_path / "u")
+    assert proc.returncode == 1 and "unsigned" in proc.stderr
+    proc = aigate("verify", tmp_path / "u", "--allow-unsigned", "--artifacts", project)
+    assert proc.returncode == 0 and "note: unsigned bundle" in proc.stdout

@@ -106,7 +106,13 @@ def test_keyless_signature_inside_a_bundle_is_checked_for_identity(tmp_path, dss
     (b / "attestation.sigstore.json").write_bytes(dsse)
     (b / "attestation.intoto.json").write_bytes(payload)
     (b / "decision.json").write_bytes(b"{}\n")
-    index = {"signing": "keyless", "files": {"decision.json": {"sha256": "0" * 64, "size": 3}}}
+    index = {
+        "signing": "keyless",
+        "files": {"decision.json": {"sha256": "0" * 64, "size": 3}},
+        "artifacts": [],
+        "decision_digest": "sha256:" + "0" * 64,
+        "evidence_time": "2026-01-01T00:00:00Z",
+    }
     (b / "index.json").write_text(json.dumps(index))
     common = [
         sys.executable,
