@@ -99,7 +99,7 @@ def create_approval(
     except ValueError:
         raise InputError(f"{manifest_path}: the manifest must be inside the project {root_r}") from None
     status = runner.check(
-        ["status", "--porcelain=v1", "-z", "--", manifest_rel, *(rel for rel, _ in files)]
+        ["status", "--porcelain=v1", "-z", "--no-renames", "--", manifest_rel, *(rel for rel, _ in files)]
     ).decode("utf-8", "replace")
     dirty = []
     for entry in filter(None, status.split("\x00")):

@@ -191,7 +191,11 @@ def _resolve_range(runner: GitRunner, opts: RangeOptions) -> tuple[str, str | No
                 f"sign-off range base {opts.base!r} is not a commit in this clone",
                 hint="fetch it (fetch-depth: 0 and tags) or fix the configured base",
             )
-        return head, _lines(r.stdout)[0], opts.base, True, shallow
+        base = _lines(r.stdout)[0]
+        complete = True
+        if shallow:  # the shallow boundary may cut the range short of the base
+            complete = runner.run(["merge-base", "--is-ancestor", base, head]).status == 0
+        return head, base, opts.base, complete, shallow
     parent = runner.run(["rev-parse", "--verify", "-q", "HEAD^1^{commit}"])
     if parent.status != 0:
         # a root commit (complete: everything is in range) or a shallow boundary (incomplete)
