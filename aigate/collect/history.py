@@ -185,7 +185,9 @@ class HistoryCollector(Collector):
             return None
         target_version = rollback.get("target")
         out: dict[str, Any] = {
+            # the version the bundle records once verified; until then the declared target
             "version": str(target_version) if target_version is not None else None,
+            "target": str(target_version) if target_version is not None else None,
             "bundle": rollback.get("bundle"),
             "found": False,
             "verified": False,
@@ -219,7 +221,7 @@ class HistoryCollector(Collector):
             passed=res.decision == "pass",
             version_matches=target_version is None or res.model_version == str(target_version),
             bundle_digest=res.index_digest,
-            bundle_version=res.model_version,
+            version=res.model_version,
         )
         return out
 

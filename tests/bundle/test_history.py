@@ -107,7 +107,9 @@ def test_rollback_target_found_by_version_in_the_store(history, keypair):
 def test_rollback_target_with_wrong_version_does_not_match(history, keypair):
     manifest = {"rollback": {"target": "0.9.0", "bundle": "releases/1.0.0"}}
     ev = HistoryCollector().collect(_ctx(history, manifest, verify_key=keypair[1]))
-    assert ev.data["rollback_target"]["verified"] and ev.data["rollback_target"]["version_matches"] is False
+    target = ev.data["rollback_target"]
+    assert target["verified"] and target["version_matches"] is False
+    assert target["target"] == "0.9.0" and target["version"] == "1.0.0"
 
 
 def test_no_trust_configured_means_unverified(history):
