@@ -224,7 +224,7 @@ def test_passing_example_meets_its_required_levels(default_config: dict[str, Any
     declared_passes = {c for c, v in result.items() if v["basis"] == "declared" and not v.get("deny")}
     assert {"env", "dep", "track", "accesslog", "encrypt"} <= declared_passes
     warnings = {(c, f["rule"]) for c, v in result.items() for f in v.get("warn", [])}
-    assert ("dep", "requirements-not-a-lock") in warnings
+    assert ("dep", "no-dependency-file") in warnings
     assert ("rollback", "no-target-bundle") in warnings
     # level-2 process controls deny (advisory at A=1): nothing signed or recorded in a dry run
     assert result["approval"]["deny"][0]["rule"] == "signoffs-not-verified"

@@ -72,8 +72,34 @@ deny contains f if {
 
 role_state(role) := object.get(signoffs, ["roles", role], {})
 
+# The sign-off collector lists every unmet requirement in `missing` (docs/signoffs.md); older
+# or other collectors may only give per-role states, which the rules after these read.
+missing := object.get(signoffs, "missing", null)
+
+deny contains f if {
+	is_array(missing)
+	some e in missing
+	object.get(e, "policy_change", false) != true
+	role := object.get(e, "role", "?")
+	f := {
+		"rule": "role-not-satisfied",
+		"msg": util.say("role %v has %v of %v required signed approval(s) for this model and manifest; ask a listed %v to run `aigate approve --role %v`", [role, object.get(e, "counted", 0), object.get(e, "quorum", 1), role, role]),
+	}
+}
+
+deny contains f if {
+	is_array(missing)
+	some e in missing
+	object.get(e, "policy_change", false) == true
+	f := {
+		"rule": "policy-change-unapproved",
+		"msg": util.say("this release changes policy data or the approvers list; it needs an additional approval from role %v (%v of %v counted)", [object.get(e, "role", policy_change_role), object.get(e, "counted", 0), object.get(e, "quorum", 1)]),
+	}
+}
+
 deny contains f if {
 	util.present("signoffs")
+	not is_array(missing)
 	some role in required_roles
 	state := role_state(role)
 	object.get(state, "satisfied", false) != true
@@ -86,6 +112,7 @@ deny contains f if {
 
 deny contains f if {
 	util.present("signoffs")
+	not is_array(missing)
 	object.get(signoffs, "policy_change", false) == true
 	is_string(policy_change_role)
 	object.get(role_state(policy_change_role), "satisfied", false) != true
@@ -98,6 +125,7 @@ deny contains f if {
 deny contains f if {
 	util.present("signoffs")
 	object.get(signoffs, "satisfied", false) != true
+	count(object.get(signoffs, "missing", [])) == 0
 	every role in required_roles {
 		object.get(role_state(role), "satisfied", false) == true
 	}

@@ -57,6 +57,27 @@ test_deny_evidence_quorum_not_met if {
 	contains(w.msg, "key not listed for role")
 }
 
+# The sign-off collector's own list of unmet requirements (docs/signoffs.md).
+test_deny_evidence_collector_missing_list if {
+	so := json.patch(signoffs, [
+		{"op": "replace", "path": "/satisfied", "value": false},
+		{"op": "add", "path": "/missing", "value": [
+			{"role": "security-lead", "policy_change": false, "quorum": 2, "counted": 1, "message": "1 of 2"},
+			{"role": "security-lead", "policy_change": true, "quorum": 1, "counted": 0, "message": "policy change"},
+		]},
+	])
+	d := run_approval(so).deny
+	t.rule_names(d) == {"role-not-satisfied", "policy-change-unapproved"}
+	some f in d
+	f.rule == "role-not-satisfied"
+	contains(f.msg, "role security-lead has 1 of 2")
+}
+
+test_pass_evidence_empty_missing_list if {
+	so := json.patch(signoffs, [{"op": "add", "path": "/missing", "value": []}])
+	count(run_approval(so).deny) == 0
+}
+
 test_deny_evidence_missing_role if {
 	so := json.patch(signoffs, [{"op": "remove", "path": "/roles/ml-lead"}, {"op": "replace", "path": "/satisfied", "value": false}])
 	some f in run_approval(so).deny

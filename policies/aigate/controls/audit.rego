@@ -40,7 +40,7 @@ deny contains f if {
 	object.get(chain, "verified", false) != true
 	f := {
 		"rule": "chain-broken",
-		"msg": util.say("the decision chain (%v decision(s)) does not verify: a bundle is missing, reordered or replaced. Run `aigate audit verify` to find the break", [object.get(chain, "length", "?")]),
+		"msg": util.say("the decision chain (%v decision(s)) does not verify: %s. Run `aigate audit verify` to find the break", [object.get(chain, "length", "?"), object.get(chain, "reason", "a bundle is missing, reordered or replaced")]),
 	}
 }
 

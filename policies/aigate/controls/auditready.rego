@@ -79,6 +79,6 @@ deny contains f if {
 	object.get(prev, "verified", false) != true
 	f := {
 		"rule": "previous-bundle-unverified",
-		"msg": util.say("the previous release's evidence bundle (%v) does not verify; the evidence trail is broken. Run `aigate verify` on it", [object.get(prev, "version", "?")]),
+		"msg": util.say("the previous release's evidence bundle (%v) does not verify (%v); the evidence trail is broken. Run `aigate verify` on it", [object.get(prev, "bundle", object.get(prev, "version", "?")), object.get(prev, "reason", "no reason given")]),
 	}
 }

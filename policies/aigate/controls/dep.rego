@@ -36,12 +36,16 @@ max_n := util.conf(["thresholds", "max_listed_items"], 10)
 
 # --- declared ---------------------------------------------------------------------------------
 
-deny contains f if {
+# Without a declared lock file, the installed-state lock that aigate captures is the record
+# (checked below when dependency evidence exists); the fast path can only warn.
+warn contains f if {
 	count(declared_locks) == 0
+	not util.present("dependencies")
 	f := {
 		"rule": "no-dependency-file",
-		"msg": "no dependency file is declared; set dependencies.pylock (PEP 751 pylock.toml) or dependencies.requirements (requirements.txt with pinned versions)",
+		"msg": "no dependency lock file is declared, and this run did not capture the installed packages; declare dependencies.pylock (PEP 751 pylock.toml) or a hashed requirements.txt",
 		"pointer": "/dependencies",
+		"basis": "declared",
 	}
 }
 
@@ -56,14 +60,6 @@ deny contains f if {
 	}
 }
 
-warn contains f if {
-	declared_locks == ["requirements"]
-	f := {
-		"rule": "requirements-not-a-lock",
-		"msg": "only requirements.txt is declared; without hashes it does not pin artifacts. Generate a lock (pip lock -> pylock.toml, or pip-compile --generate-hashes) and set dependencies.pylock",
-		"pointer": "/dependencies/requirements",
-	}
-}
 
 # --- evidence: input.sbom and input.dependencies ---------------------------------------------
 
@@ -94,12 +90,22 @@ deny contains f if {
 	}
 }
 
+deny contains f if {
+	util.present("dependencies")
+	count(object.get(input.dependencies, ["lock", "packages"], [])) == 0
+	f := {
+		"rule": "no-dependency-record",
+		"msg": "the dependency collector recorded no installed packages; check the interpreter aigate inspects (--python)",
+		"pointer": "/dependencies",
+	}
+}
+
 warn contains f if {
 	util.present("dependencies")
 	object.get(input.dependencies, "lockfile", null) == null
 	f := {
 		"rule": "installed-state-only",
-		"msg": "no lock file was found; the dependency record is the installed state only. Commit a pylock.toml and set dependencies.pylock",
+		"msg": "no project lock file is declared; the dependency record is the installed state only (env-lock.json). Commit a PEP 751 pylock.toml (pip lock) and set dependencies.pylock",
 		"pointer": "/dependencies",
 	}
 }

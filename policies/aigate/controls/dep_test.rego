@@ -7,7 +7,7 @@ import data.aigate.testing as t
 
 sbom := {"spec_version": "1.6", "valid": true, "components_count": 90, "packages_count": 88, "models": [{"name": "fraud-detector", "version": "1.4.0", "sha256": "ab", "path": "model/model.safetensors"}]}
 
-deps := {"lock": {"source": "installed", "packages": []}, "lockfile": {"path": "pylock.toml", "format": "pylock", "packages_count": 88}, "lock_mismatches": []}
+deps := {"lock": {"source": "installed", "packages": [{"name": "numpy", "version": "2.1.3"}]}, "lockfile": {"path": "pylock.toml", "format": "pylock", "packages_count": 88}, "lock_mismatches": []}
 
 run_dep(mf, files, sb, dp) := {"deny": d, "warn": w} if {
 	c := t.cfg
@@ -27,22 +27,33 @@ test_pass_evidence if {
 	count(r.warn) == 0
 }
 
-test_deny_no_dependency_file if {
+test_warn_declared_no_dependency_file if {
 	mf := t.with_patch([{"op": "remove", "path": "/dependencies"}])
-	"no-dependency-file" in t.rule_names(run_dep(mf, t.files, null, null).deny)
+	r := run_dep(mf, t.files, null, null)
+	count(r.deny) == 0
+	some w in r.warn
+	w.rule == "no-dependency-file"
+	w.basis == "declared"
+}
+
+# With evidence, the installed-state lock aigate captured is the record: a warning, not a deny.
+test_warn_evidence_no_dependency_file_installed_state if {
+	mf := t.with_patch([{"op": "remove", "path": "/dependencies"}])
+	dp := json.patch(deps, [{"op": "replace", "path": "/lockfile", "value": null}])
+	r := run_dep(mf, t.files, sbom, dp)
+	count(r.deny) == 0
+	t.rule_names(r.warn) == {"installed-state-only"}
+}
+
+test_deny_evidence_no_dependency_record if {
+	dp := json.patch(deps, [{"op": "replace", "path": "/lock/packages", "value": []}])
+	"no-dependency-record" in t.rule_names(run_dep(t.manifest, t.files, sbom, dp).deny)
 }
 
 test_deny_dependency_file_missing if {
 	some f in run_dep(t.manifest, t.files_without("pylock.toml"), null, null).deny
 	f.rule == "dependency-file-missing"
 	f.pointer == "/dependencies/pylock"
-}
-
-test_warn_requirements_only if {
-	mf := t.with_patch([{"op": "remove", "path": "/dependencies/pylock"}])
-	r := run_dep(mf, t.files, null, null)
-	"requirements-not-a-lock" in t.rule_names(r.warn)
-	count(r.deny) == 0
 }
 
 test_deny_evidence_invalid_sbom if {

@@ -31,7 +31,9 @@ review := {x | some x in util.conf(["licenses", "review"], [])}
 
 max_n := util.conf(["thresholds", "max_listed_items"], 10)
 
-describe(p) := util.say("%v %v (%v)", [object.get(p, "name", "?"), object.get(p, "version", ""), object.get(p, "expression", "no license")])
+describe(p) := util.say("%v %v (%v: %v)", [object.get(p, "name", "?"), object.get(p, "version", ""), object.get(p, "expression", "no license"), p.reason]) if {
+	is_string(object.get(p, "reason", null))
+} else := util.say("%v %v (%v)", [object.get(p, "name", "?"), object.get(p, "version", ""), object.get(p, "expression", "no license")])
 
 # --- evidence: the license collector's verdicts --------------------------------------------------
 

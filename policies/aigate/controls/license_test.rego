@@ -32,7 +32,7 @@ test_deny_evidence_denied_package if {
 	lic := json.patch(clean, [{"op": "replace", "path": "/denied", "value": [{"name": "ghostscript-py", "version": "1.0", "expression": "AGPL-3.0-only", "reason": "AGPL-3.0-only is denied"}]}])
 	some f in run_license(t.manifest, lic).deny
 	f.rule == "license-denied"
-	contains(f.msg, "ghostscript-py 1.0 (AGPL-3.0-only)")
+	contains(f.msg, "ghostscript-py 1.0 (AGPL-3.0-only: AGPL-3.0-only is denied)")
 }
 
 test_deny_evidence_many_denied_is_bounded if {

@@ -79,23 +79,46 @@ warn contains f if {
 
 rt := object.get(input, ["history", "rollback_target"], null)
 
+reason_suffix(x) := util.say(" (%s)", [x.reason]) if is_string(object.get(x, "reason", null))
+
+else := ""
+
 deny contains f if {
 	rt != null
-	some key, text in {
-		"found": "was not found",
-		"verified": "does not verify (changed, incomplete or badly signed)",
-		"passed": "recorded a failing decision",
-	}
-	object.get(rt, key, false) != true
+	object.get(rt, "found", false) != true
 	f := {
-		"rule": util.say("target-bundle-not-%s", [key]),
-		"msg": util.say("the evidence bundle of rollback target %s %s; roll back only to a release whose bundle verifies and passed (see `aigate rollback`)", [object.get(rt, "version", target), text]),
+		"rule": "target-bundle-not-found",
+		"msg": concat("", [
+			util.say("the evidence bundle of rollback target %s was not found", [object.get(rt, "version", target)]),
+			reason_suffix(rt),
+			"; set rollback.bundle to that release's bundle, or name a release whose bundle you have (`aigate rollback --bundles DIR`)",
+		]),
 		"pointer": "/rollback/bundle",
 	}
 }
 
 deny contains f if {
 	rt != null
+	object.get(rt, "found", false) == true
+	some key, text in {
+		"verified": "does not verify (changed, incomplete or badly signed)",
+		"passed": "recorded a failing decision",
+	}
+	object.get(rt, key, false) != true
+	f := {
+		"rule": util.say("target-bundle-not-%s", [key]),
+		"msg": concat("", [
+			util.say("the evidence bundle of rollback target %s %s", [object.get(rt, "version", target), text]),
+			reason_suffix(rt),
+			"; roll back only to a release whose bundle verifies and passed (see `aigate rollback`)",
+		]),
+		"pointer": "/rollback/bundle",
+	}
+}
+
+deny contains f if {
+	rt != null
+	object.get(rt, "found", false) == true
 	is_string(target)
 	v := object.get(rt, "version", null)
 	is_string(v)

@@ -52,6 +52,14 @@ test_deny_evidence_bundle_not_verified if {
 	t.rule_names(run_rollback(t.manifest, t.files, h).deny) == {"target-bundle-not-verified"}
 }
 
+test_deny_evidence_bundle_not_found_only if {
+	h := {"rollback_target": {"version": "1.3.2", "found": false, "verified": false, "passed": false, "reason": "no bundle for 1.3.2 in releases/"}}
+	d := run_rollback(t.manifest, t.files, h).deny
+	t.rule_names(d) == {"target-bundle-not-found"}
+	some f in d
+	contains(f.msg, "(no bundle for 1.3.2 in releases/)")
+}
+
 test_deny_evidence_target_failed if {
 	h := json.patch(history, [{"op": "replace", "path": "/rollback_target/passed", "value": false}])
 	"target-bundle-not-passed" in t.rule_names(run_rollback(t.manifest, t.files, h).deny)
