@@ -246,9 +246,6 @@ def _statement(request: BundleRequest, index_bytes: bytes) -> bytes:
                 "resourceUri": request.resource_uri
                 or f"aigate:model/{request.model_name}@{request.model_version}",
                 "policy": {"uri": request.policy_uri, "digest": {"sha256": policy_digest[7:]}},
-                "inputAttestations": [
-                    {"uri": DECISION, "digest": {"sha256": sha256_hex(request.files[DECISION])}}
-                ],
                 "verificationResult": "PASSED" if request.passed else "FAILED",
                 "verifiedLevels": sorted(set(request.verified_levels)),
             },
