@@ -178,6 +178,7 @@ def parse_approvers(config: Any) -> Approvers | None:
         raise InputError(f"{WHERE}.roles must be a mapping of role name to {{quorum, members}}")
     roles: dict[str, Role] = {}
     people: dict[str, Member] = {}
+    key_owner: dict[str, str] = {}
     for rname, rdef in roles_raw.items():
         where = f"{WHERE}.roles.{rname}"
         if not isinstance(rdef, Mapping):
@@ -208,6 +209,13 @@ def parse_approvers(config: Any) -> Approvers | None:
                     )
                 fprs.add(norm)
             keys = tuple(str(k) for k in _list(mdef.get("pgp_keys"), f"{mwhere}.pgp_keys"))
+            for ident in [k.fingerprint for k in ssh] + sorted(fprs):
+                owner = key_owner.setdefault(ident, person)
+                if owner != person:
+                    raise InputError(
+                        f"{mwhere}: key {ident} is also listed for {owner}; one key must belong to one "
+                        "person, or a quorum of distinct people means nothing"
+                    )
             member = Member(person, name or email, email, ssh, frozenset(fprs), keys)
             members.append(member)
             people.setdefault(person, member)

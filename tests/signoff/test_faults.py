@@ -139,6 +139,10 @@ def test_bad_approvers_list_is_an_input_error(project: Project) -> None:
     with pytest.raises(InputError, match="allowed_signers"):
         project.signoffs(bad)
     bad = default_approvals(project.keys)
+    bad["roles"]["ml-lead"]["members"][0]["ssh_keys"] = [project.keys.ssh["alice"].public]  # alice's key
+    with pytest.raises(InputError, match=r"also listed for alice@example\.com"):
+        project.signoffs(bad)
+    bad = default_approvals(project.keys)
     bad["required_roles"] = ["nobody"]
     with pytest.raises(InputError, match="'nobody'"):
         project.signoffs(bad)
