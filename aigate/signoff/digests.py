@@ -6,9 +6,10 @@ definitions live here and nowhere else.
 **Model digest** (``sha256:<hex>``), over the artifacts the manifest names in
 ``model.artifacts[*].path`` (files, or directories taken recursively):
 
-1. every regular file named, or found under a named directory (symlinks followed only while
-   they stay inside the project; ``.git`` directories skipped), is listed once by its
-   project-relative POSIX path;
+1. every regular file named, or found under a named directory, is listed once by its
+   project-relative POSIX path (as named or walked, not as resolved). A symlinked file is read
+   through its link and must resolve inside the project (else ``InputError``); symlinked
+   directories under a named directory are not descended into; ``.git`` directories are skipped;
 2. each file's content is hashed with SHA-256 (lowercase hex);
 3. the list is sorted by the UTF-8 bytes of the path, and each entry is written as the line
    ``<hex>  <path>\\n`` (two spaces: the ``sha256sum`` format);
