@@ -75,3 +75,5 @@ def command(
     click.echo(f"  manifest {p.manifest_digest}")
     click.echo(f"  tag      {created.tag}")
     click.echo(f"push it:   {created.push_command()}")
+    if not data_files:
+        click.echo("note: the role was not checked against policy data (pass --data FILE)", err=True)
