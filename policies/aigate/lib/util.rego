@@ -21,9 +21,6 @@ m(path) := object.get(input, array.concat(["manifest"], path), null)
 # present(key): evidence input.<key> was collected in this run (the key exists and is not null).
 present(key) if object.get(input, key, null) != null
 
-# ev(path): a value under input (evidence), or null.
-ev(path) := object.get(input, path, null)
-
 # declared(path): the manifest sets path to something other than null, "" or false.
 declared(path) if {
 	v := m(path)
@@ -59,14 +56,6 @@ say(template, args) := sprintf(template, [unquoted(a) | some a in args])
 unquoted(a) := trim(a, "") if is_string(a)
 
 unquoted(a) := a if not is_string(a)
-
-# names(xs, n): "a, b, c" (+ "and N more") for a list of strings, bounded at n items.
-names(xs, n) := concat(", ", xs) if count(xs) <= n
-
-names(xs, n) := concat("", [concat(", ", array.slice(xs, 0, n)), sprintf(" and %v more", [count(xs) - n])]) if count(xs) > n
-
-# pointer(parts): a JSON pointer from path parts (strings or array indexes).
-pointer(parts) := concat("", [sprintf("/%v", [p]) | some p in parts])
 
 # arr(path): a manifest array, or [] when it is missing or not an array.
 arr(path) := v if {
