@@ -48,7 +48,11 @@ def safetensors_bytes(named: dict[str, np.ndarray], metadata: dict[str, str]) ->
     chunks = []
     for name in sorted(named):
         raw = np.ascontiguousarray(named[name]).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(named[name].shape), "data_offsets": [offset, offset + len(raw)]}
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(named[name].shape),
+            "data_offsets": [offset, offset + len(raw)],
+        }
         chunks.append(raw)
         offset += len(raw)
     text = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
@@ -57,7 +61,12 @@ def safetensors_bytes(named: dict[str, np.ndarray], metadata: dict[str, str]) ->
 
 
 def model_bytes() -> bytes:
-    meta = {"format": "pt", "model": "fraud-detector", "features": str(FEATURES), "architecture": "mlp-12-32-1"}
+    meta = {
+        "format": "pt",
+        "model": "fraud-detector",
+        "features": str(FEATURES),
+        "architecture": "mlp-12-32-1",
+    }
     return safetensors_bytes(tensors(), meta)
 
 
