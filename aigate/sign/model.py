@@ -71,7 +71,10 @@ def sign_model(
         raise SigningError(f"{model_root}: cannot hash the model for its signature ({exc})") from exc
     if mode.kind == "key":
         assert mode.key_path is not None
-        raw = json_format.MessageToJson(payload.statement.pb).encode()
+        # protobuf's JSON of a Struct does not keep a stable key order across processes; the
+        # signed bytes must be reproducible, so re-encode with sorted keys (same JSON value).
+        statement = json.loads(json_format.MessageToJson(payload.statement.pb))
+        raw = json.dumps(statement, indent=2, sort_keys=True).encode()
         return keysign.sign_dsse(raw, keysign.load_private_key(mode.key_path))
     from model_signing._signing import sign_sigstore
 

@@ -222,3 +222,30 @@ def test_artifacts_from_input_keeps_model_files_only():
         Artifact("model/b.bin", "b" * 64, 2),
     ]
     assert artifacts_from_input(None) == []
+
+
+def test_archives_are_identical_across_processes(tmp_path, project, keypair):
+    """Each write in its own interpreter with its own hash seed: nothing process-local leaks in."""
+    import subprocess
+    import sys
+
+    script = """
+import hashlib, sys
+from pathlib import Path
+from aigate.bundle.writer import Artifact, BundleRequest, write_bundle
+from aigate.sign import SigningMode
+root, key, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+arts = [Artifact(p, hashlib.sha256((root / p).read_bytes()).hexdigest(), (root / p).stat().st_size)
+        for p in ("model/config.json", "model/model.safetensors")]
+req = BundleRequest(files={"decision.json": b'{"decision": "pass"}\\n'}, artifacts=arts, model_name="m",
+                    model_version="1", policy_digest="sha256:" + "0" * 64, previous_decision_digest=None,
+                    evidence_time=1767225600, passed=True, signing=SigningMode.parse("key:" + key), project_root=root)
+write_bundle(out, req, tarball=out.with_suffix(".tar.gz"))
+"""
+    for seed in ("1", "2"):
+        subprocess.run(
+            [sys.executable, "-c", script, str(project), str(keypair[0]), str(tmp_path / f"b{seed}")],
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"},
+        )
+    assert (tmp_path / "b1.tar.gz").read_bytes() == (tmp_path / "b2.tar.gz").read_bytes()

@@ -112,3 +112,24 @@ def test_single_file_model_bundle_verifies_end_to_end(tmp_path, keypair):
     for artifacts in (tmp_path, tmp_path / "models" / "m.gguf"):
         res = verify_bundle(tmp_path / "b", key=keypair[1], artifacts_dir=artifacts)
         assert res.model_signature_checked and res.artifacts_checked
+
+
+def test_key_signature_is_identical_across_processes(tmp_path, keypair):
+    """Hash randomisation differs per process; the signed bytes must not."""
+    import subprocess
+    import sys
+
+    files = _model(tmp_path)
+    script = (
+        "import sys; from pathlib import Path; from aigate.sign import SigningMode; "
+        "from aigate.sign.model import sign_model; "
+        f"sys.stdout.buffer.write(sign_model(Path({str(tmp_path)!r}), 'model', {files!r}, "
+        f"SigningMode('key', Path({str(keypair[0])!r}))))"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, check=True, env={"PYTHONHASHSEED": str(seed)}
+        ).stdout
+        for seed in (1, 2, 3, 4)
+    }
+    assert len(outs) == 1
