@@ -57,6 +57,7 @@ def test_check_denies_a_release_that_adds_its_own_approver(project: Project) -> 
     project.approve("mallory", "security-lead")
     denies = [f for f in _approval_findings(project) if f["severity"] == "deny"]
     assert denies, "a release that changes the approvers list must not pass on its own new approver"
+    assert any("policy" in f["message"] and "security-lead" in f["message"] for f in denies), denies
 
 
 def test_real_cli_exit_codes_without_repository_and_without_git(
