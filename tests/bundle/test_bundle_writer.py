@@ -239,7 +239,8 @@ arts = [Artifact(p, hashlib.sha256((root / p).read_bytes()).hexdigest(), (root /
         for p in ("model/config.json", "model/model.safetensors")]
 req = BundleRequest(files={"decision.json": b'{"decision": "pass"}\\n'}, artifacts=arts, model_name="m",
                     model_version="1", policy_digest="sha256:" + "0" * 64, previous_decision_digest=None,
-                    evidence_time=1767225600, passed=True, signing=SigningMode.parse("key:" + key), project_root=root)
+                    evidence_time=1767225600, passed=True, signing=SigningMode.parse("key:" + key),
+                    project_root=root)
 write_bundle(out, req, tarball=out.with_suffix(".tar.gz"))
 """
     for seed in ("1", "2"):
