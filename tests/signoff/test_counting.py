@@ -134,3 +134,15 @@ def test_model_digest_reuses_the_artifacts_collectors_hashes(project: Project) -
     changed = [dict(a, files=[dict(f, sha256="0" * 64) for f in a["files"]]) for a in artifacts.data]
     ctx = dataclasses.replace(ctx, options={"evidence": {"artifacts": changed}})
     assert SignoffsCollector().collect(ctx).data["model_digest"] != data["model_digest"]
+
+
+def test_range_base_is_the_previous_release_tag(project: Project) -> None:
+    """The release commit's own tag is not its base; a glob keeps non-release tags out."""
+    project.commit("docs", {"README.md": "docs\n"})
+    project.git("tag", "docs-snapshot")
+    project.commit("more", {"README.md": "more\n"})
+    project.git("tag", "v1.1.0")  # CI triggered by the release tag itself
+    assert project.signoffs()["range"]["base_ref"] == "docs-snapshot"
+    data = project.signoffs(release_tag_glob="v*")
+    assert data["range"]["base_ref"] == "v1.0.0"
+    assert data["range"]["base"] == project.git("rev-parse", "v1.0.0^{commit}")
