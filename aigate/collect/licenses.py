@@ -65,6 +65,7 @@ def _licensing() -> Any:
     return get_spdx_licensing()
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_spdx(text: str) -> Any | None:
     """The parsed expression when ``text`` is a valid SPDX expression (``LicenseRef-`` allowed), else None."""
     text = text.strip()

@@ -206,3 +206,10 @@ def test_iri_checker_accepts_compressed_ipv6() -> None:
     """RFC 3986 section 3.2.2 allows '::' compression, which rfc3987-syntax's grammar omits."""
     assert is_iri("http://[::1]:8080/x") and is_iri("http://[2001:db8::7]/c=GB?objectClass?one")
     assert not is_iri("http://[::g]/") and not is_iri("http://[1.2.3.4]/")
+
+
+def test_unique_items_is_still_enforced(ml_project: Any) -> None:
+    doc = json.loads(SbomCollector().collect(ml_project).files["sbom.cdx.json"])
+    dup = copy.deepcopy(doc)
+    dup["components"].append(copy.deepcopy(dup["components"][0]))
+    assert any(e.startswith("/components: ") and "non-unique" in e for e in validate_bom(dup))
