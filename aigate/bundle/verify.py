@@ -39,7 +39,7 @@ from aigate.bundle import (
     VSA_PREDICATE,
 )
 from aigate.bundle.writer import sha256_hex
-from aigate.errors import InputError, UsageError, VerificationFailure
+from aigate.errors import GateFailure, InputError, UsageError, VerificationFailure
 
 MAX_BUNDLE_BYTES = 512 << 20  # 512 MiB of evidence is far beyond any real bundle (read into memory)
 MAX_ENTRIES = 10_000
@@ -167,10 +167,15 @@ def read_bundle(path: Path) -> dict[str, bytes]:
     path = Path(path)
     if path.is_symlink() and path.is_dir():
         path = path.resolve()
-    if path.is_dir():
-        return read_directory(path)
-    if path.is_file():
-        return read_tarball(path)
+    try:
+        if path.is_dir():
+            return read_directory(path)
+        if path.is_file():
+            return read_tarball(path)
+    except PermissionError as exc:
+        raise InputError(f"{exc.filename or path}: permission denied while reading the bundle") from exc
+    except OSError as exc:
+        raise GateFailure(f"{exc.filename or path}: cannot read the bundle ({exc.strerror or exc})") from exc
     raise InputError(f"{path}: no such bundle (expected a bundle directory or .tar.gz)")
 
 
