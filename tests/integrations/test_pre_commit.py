@@ -10,11 +10,11 @@ already installed instead of downloading it.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sysconfig
 from pathlib import Path
 
-import pytest
 from integration_support import ROOT, VENV_BIN, git
 
 PASSING_TEST = """package main
@@ -36,17 +36,10 @@ deny contains msg if {
 """
 
 
-@pytest.fixture(scope="module")
-def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One pre-commit cache for the module: the hook environment is built once per repository state."""
-    return tmp_path_factory.mktemp("pre-commit-home")
-
-
-def try_repo(repo: Path, hook: str | None, home: Path) -> subprocess.CompletedProcess[str]:
+def try_repo(repo: Path, hook: str | None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.update(
         {
-            "PRE_COMMIT_HOME": str(home),
             "PIP_NO_INDEX": "1",
             "PIP_NO_BUILD_ISOLATION": "0",  # pip's spelling of "do not isolate the build"
             "PYTHONPATH": sysconfig.get_paths()["purelib"],
@@ -74,6 +67,13 @@ def hook_lines(proc: subprocess.CompletedProcess[str]) -> dict[str, str]:
     return out
 
 
+def section(stdout: str, hook_name: str) -> str:
+    """The part of ``--verbose`` output that belongs to one hook (up to the next hook's line)."""
+    start = stdout.index(hook_name)
+    nxt = re.search(r"^aigate .*\.\.\.", stdout[start + len(hook_name) :], re.M)
+    return stdout[start : start + len(hook_name) + nxt.start()] if nxt else stdout[start:]
+
+
 def with_policy(ws: Path, test: str) -> Path:
     (ws / "policy").mkdir()
     (ws / "policy" / "deploy.rego").write_text(POLICY)
@@ -83,10 +83,10 @@ def with_policy(ws: Path, test: str) -> Path:
     return ws
 
 
-def test_all_hooks_pass(workspace, pre_commit_home):
+def test_all_hooks_pass(workspace):
     """try-repo without a hook id runs every hook of the manifest: a new hook must be added here."""
     ws = with_policy(workspace("fraud-detector"), PASSING_TEST)
-    proc = try_repo(ws, None, pre_commit_home)
+    proc = try_repo(ws, None)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert hook_lines(proc) == {
         "aigate check (dry run, fast path)": "Passed",
@@ -95,31 +95,32 @@ def test_all_hooks_pass(workspace, pre_commit_home):
     }
 
 
-def test_check_fails_on_the_failing_example(workspace, pre_commit_home):
-    proc = try_repo(workspace("fraud-detector-failing"), "aigate-check", pre_commit_home)
+def test_check_and_policy_test_fail(workspace):
+    """The failing example (schema-valid, denied) with a failing Rego unit test: two hooks fail,
+    each for its own reason, and validate still passes. (One try-repo run: each builds its own
+    hook environment, which takes seconds.)"""
+    failing = PASSING_TEST.replace("count(deny) == 1", "count(deny) == 0")
+    ws = with_policy(workspace("fraud-detector-failing"), failing)
+    proc = try_repo(ws, None)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert hook_lines(proc) == {"aigate check (dry run, fast path)": "Failed"}
-    assert "exit code: 1" in proc.stdout  # denied, not an input error
-    assert "decision: FAIL" in proc.stdout
+    assert hook_lines(proc) == {
+        "aigate check (dry run, fast path)": "Failed",
+        "aigate validate (manifest schema)": "Passed",
+        "aigate policy test (Rego unit tests)": "Failed",
+    }
+    check = section(proc.stdout, "aigate check")
+    assert "exit code: 1" in check and "decision: FAIL" in check  # denied, not an input error
+    policy = section(proc.stdout, "aigate policy test")
+    assert "exit code: 1" in policy and "1 failure" in policy
 
 
-def test_validate_fails_on_a_schema_error(workspace, pre_commit_home):
+def test_validate_fails_on_a_schema_error(workspace):
     ws = workspace("fraud-detector")
     manifest = ws / "aigate.yaml"
     manifest.write_text(manifest.read_text().replace("kind: ModelDeployment", "kind: Deployment", 1))
     git(ws, "commit", "-q", "-am", "break the manifest")
-    proc = try_repo(ws, "aigate-validate", pre_commit_home)
+    proc = try_repo(ws, "aigate-validate")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert hook_lines(proc) == {"aigate validate (manifest schema)": "Failed"}
     assert "exit code: 2" in proc.stdout
     assert "aigate.yaml:" in proc.stdout  # the message names the file and position
-
-
-def test_policy_test_fails_on_a_failing_rego_test(workspace, pre_commit_home):
-    ws = with_policy(
-        workspace("fraud-detector"), PASSING_TEST.replace("count(deny) == 1", "count(deny) == 0")
-    )
-    proc = try_repo(ws, "aigate-policy-test", pre_commit_home)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert hook_lines(proc) == {"aigate policy test (Rego unit tests)": "Failed"}
-    assert "1 failure" in proc.stdout
