@@ -37,8 +37,17 @@ def command(
     the statement signature (--key, or --identity/--issuer, or --repository) and, with
     --artifacts, the model files and model.sig. Exit 0 verified, 1 not verified, 2 bad input.
     """
+    from aigate.errors import VerificationFailure
+
     trust = make_trust(key, identity, issuer, repository, trusted_root, allow_unsigned)
-    result = trust.verify(bundle, artifacts_dir=artifacts_dir)
+    try:
+        result = trust.verify(bundle, artifacts_dir=artifacts_dir)
+    except VerificationFailure as exc:
+        if fmt == "json":  # machine readers get the verdict on stdout too; the exit code stays 1
+            click.echo(
+                json.dumps({"verified": False, "path": str(bundle), "error": exc.one_line()}, indent=2)
+            )
+        raise
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True))
         return

@@ -240,3 +240,11 @@ def test_unsigned_bundle_needs_allow_unsigned(tmp_path, project, make_bundle, ai
     assert proc.returncode == 1 and "unsigned" in proc.stderr
     proc = aigate("verify", tmp_path / "u", "--allow-unsigned", "--artifacts", project)
     assert proc.returncode == 0 and "note: unsigned bundle" in proc.stdout
+
+
+def test_json_format_reports_the_failure_on_stdout(bundle, keypair, aigate):
+    (bundle / "decision.json").write_text("{}\n")
+    proc = aigate("verify", bundle, "--key", keypair[1], "--format", "json")
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    assert doc["verified"] is False and "decision.json" in doc["error"]
