@@ -192,9 +192,30 @@ def _path_stamp(path: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(out)
 
 
+_PROBES: dict[tuple[str, str, int], Interpreter] = {}
+
+
+def _probe_cached(python: str) -> Interpreter:
+    """One probe subprocess per interpreter (and its file's identity) per process."""
+    exe = find_interpreter(python)
+    try:
+        st = os.stat(exe)
+        key = (python, os.path.realpath(exe), st.st_mtime_ns ^ st.st_ino)
+    except OSError:
+        return _probe(python)
+    hit = _PROBES.get(key)
+    if hit is None:
+        hit = _PROBES[key] = _probe(python)
+    return hit
+
+
 def inspect(python: str | None) -> tuple[Interpreter, list[Dist]]:
-    """The interpreter and its distributions (sorted by normalized name), cached per run."""
-    interp = _current() if python is None else _probe(python)
+    """The interpreter and its distributions (sorted by normalized name), cached per run.
+
+    The cache key includes the mtimes of the ``sys.path`` directories, so installing or
+    removing a distribution between two calls is seen.
+    """
+    interp = _current() if python is None else _probe_cached(python)
     key = (interp.executable, interp.path, _path_stamp(interp.path))
     hit = _CACHE.get(key)
     if hit is not None:

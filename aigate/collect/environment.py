@@ -180,13 +180,15 @@ def _accelerators() -> list[dict[str, Any]]:
 
 
 def _container(manifest: dict[str, Any], environ: dict[str, str] | os._Environ[str]) -> dict[str, Any] | None:
-    image = (
-        ((manifest.get("serving") or {}).get("image")) if isinstance(manifest.get("serving"), dict) else None
-    )
-    source = "manifest"
+    # what the pipeline says it deploys wins over what the manifest declares, so a policy can
+    # compare the two; the CI job's own image is the last resort
+    serving = manifest.get("serving")
+    declared = serving.get("image") if isinstance(serving, dict) else None
+    image, source = environ.get("AIGATE_IMAGE_DIGEST"), "ci"
+    if not image and declared:
+        image, source = declared, "manifest"
     if not image:
-        image = environ.get("AIGATE_IMAGE_DIGEST") or environ.get("CI_JOB_IMAGE")
-        source = "ci"
+        image, source = environ.get("CI_JOB_IMAGE"), "ci-job"
     if not image or not isinstance(image, str):
         return None
     m = _DIGEST_RE.search(image)

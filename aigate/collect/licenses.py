@@ -10,7 +10,8 @@ exception only adds permissions). String matching — what ``pip-licenses --allo
 Where the license comes from matters: a PEP 639 ``License-Expression`` or an SPDX-valid
 ``License`` field is evaluated; a package known only by its trove classifiers goes to
 **review** (a classifier such as "BSD License" does not say which BSD), never to allow;
-a package with no license information is **unknown** (policy data decides review or deny).
+a package with no license information, or naming only licenses on no list, is **unknown**:
+policy data (`licenses.unknown`) sends it to review or deny, and it is counted in `summary.unknown`.
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ def evaluate_expression(expr: Any, lists: Lists, reasons: list[str]) -> str:
 def judge(dist: _pyenv.Dist, lists: Lists) -> dict[str, Any]:
     """One package's license record: expression, where it came from, verdict and why."""
     reasons: list[str] = []
+    unknown = False  # no license information, or an expression naming only unlisted licenses
     expression = dist.first("License-Expression")
     source = "license-expression"
     parsed = parse_spdx(expression) if expression else None
@@ -152,6 +154,7 @@ def judge(dist: _pyenv.Dist, lists: Lists) -> dict[str, Any]:
         if verdict == "allow":
             reasons = []  # an allowed alternative makes the others irrelevant
         elif verdict == "unknown":
+            unknown = True
             verdict = lists.unknown
             reasons.append(f"unlisted licenses go to {lists.unknown}")
     elif classifiers:
@@ -168,8 +171,8 @@ def judge(dist: _pyenv.Dist, lists: Lists) -> dict[str, Any]:
     else:
         source = "none"
         expression = None
-        verdict = "unknown"
-        reasons.append("no license metadata")
+        verdict = lists.unknown
+        reasons.append(f"no license metadata; unknown licenses go to {lists.unknown}")
     return {
         "name": dist.name,
         "version": dist.version,
@@ -177,6 +180,7 @@ def judge(dist: _pyenv.Dist, lists: Lists) -> dict[str, Any]:
         "source": source,
         "classifiers": classifiers,
         "verdict": verdict,
+        "unknown": unknown or source == "none",
         "reason": "; ".join(dict.fromkeys(reasons)) if reasons else "allowed",
     }
 
@@ -212,6 +216,7 @@ def collect_licenses(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, byt
     summary = {"allow": 0, "deny": 0, "review": 0, "unknown": 0}
     for r in records:
         summary[r["verdict"]] += 1
+        summary["unknown"] += 1 if r["unknown"] else 0  # a subset of review/deny
 
     def pick(v: str) -> list[dict[str, Any]]:
         return [
@@ -224,7 +229,11 @@ def collect_licenses(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, byt
         "summary": summary,
         "denied": pick("deny"),
         "review": pick("review"),
-        "unknown": pick("unknown"),
+        "unknown": [
+            {k: r[k] for k in ("name", "version", "expression", "reason", "source", "verdict")}
+            for r in records
+            if r["unknown"]
+        ],
         "checked": len(records),
         "total": len(dists),
     }

@@ -118,6 +118,17 @@ def _timestamp(ctx: CollectContext) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc)
 
 
+@functools.lru_cache(maxsize=8192)
+def _requirement(text: str) -> Any:
+    """A parsed ``Requires-Dist`` value (None when it does not parse); cached: parsing is slow."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
 def _requirement_applies(req: Any, markers: dict[str, str] | None) -> bool:
     if req.marker is None or markers is None:
         return req.marker is None or markers is None
@@ -327,7 +338,6 @@ def build_sbom(
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.model.component import Component, ComponentType
     from cyclonedx.output.json import JsonV1Dot6
-    from packaging.requirements import InvalidRequirement, Requirement
 
     interp, dists = _pyenv.inspect(ctx.python)
     markers = interp.facts.get("markers")
@@ -351,32 +361,28 @@ def build_sbom(
     metadata = BomMetaData(component=deployment, timestamp=_timestamp(ctx))
     metadata.tools.components.add(tool)
     bom = Bom(metadata=metadata, serial_number=uuid.UUID(int=0))
-    by_name: dict[str, Any] = {}
     for d in dists:
-        c = _dist_component(d, sha_of)
-        bom.components.add(c)
-        by_name[d.normalized] = c
-    for d in dists:
-        deps = []
-        for r in d.requires:
-            try:
-                req = Requirement(r)
-            except InvalidRequirement:
-                continue
-            target = by_name.get(_pyenv.normalize(req.name))
-            if (
-                target is not None
-                and target is not by_name[d.normalized]
-                and _requirement_applies(req, markers)
-            ):
-                deps.append(target)
-        bom.register_dependency(by_name[d.normalized], deps)
+        bom.components.add(_dist_component(d, sha_of))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the library warns about incomplete graphs; the core never prints
+        warnings.simplefilter("ignore")  # the library warns about the graph it was not given
         doc = json.loads(JsonV1Dot6(bom).output_as_string())
+    # The dependency graph is written here rather than through Bom.register_dependency, whose
+    # linear search per registration made it the slowest step (O(n^2) in the package count).
+    refs = {d.normalized: f"pypi:{d.normalized}@{d.version}" for d in dists}
+    deps_list: list[dict[str, Any]] = []
+    for d in dists:
+        targets: set[str] = set()
+        for r in d.requires:
+            req = _requirement(r)
+            if req is None:
+                continue
+            target = refs.get(_pyenv.normalize(req.name))
+            if target is not None and target != refs[d.normalized] and _requirement_applies(req, markers):
+                targets.add(target)
+        deps_list.append({"ref": refs[d.normalized], **({"dependsOn": sorted(targets)} if targets else {})})
+    doc["dependencies"] = deps_list
     models, datas = _artifact_components(ctx, artifacts)
     doc.setdefault("components", []).extend(models + datas)
-    deps_list = doc.setdefault("dependencies", [])
     top = [c["bom-ref"] for c in models + datas] + [
         f"pypi:{d.normalized}@{d.version}" for d in dists if d.requested
     ]
@@ -418,7 +424,9 @@ def summarize(doc: dict[str, Any], raw: bytes) -> dict[str, Any]:
             "version": c.get("version"),
             "bom_ref": c.get("bom-ref"),
             "path": prop(c, "aigate:path"),
-            "sha256": sha(c),
+            # a file's SHA-256, or for a directory the SHA-256 of its sha256sum-format file list
+            "sha256": sha(c) or prop(c, "aigate:files_sha256"),
+            "sha256_of": "file" if sha(c) else "file-list",
             "files_sha256": prop(c, "aigate:files_sha256"),
             "files": [{"path": k.get("name"), "sha256": sha(k)} for k in c.get("components") or []],
             "has_model_card": "modelCard" in c,

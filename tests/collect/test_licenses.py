@@ -89,10 +89,11 @@ def test_collector_over_real_dist_info(
         "freetext": ("review", "classifier"),
         "internal": ("allow", "license-expression"),
         "legacy-field": ("allow", "license-field"),
-        "nothing": ("unknown", "none"),
+        "nothing": ("review", "none"),
         "pep639": ("deny", "license-expression"),
     }
-    assert lic["summary"] == {"allow": 3, "deny": 2, "review": 3, "unknown": 1}
+    assert lic["summary"] == {"allow": 3, "deny": 2, "review": 4, "unknown": 1}
+    assert [u["name"] for u in lic["unknown"]] == ["nothing"]
     assert {d["name"] for d in lic["denied"]} == {"pep639", "classifier-agpl"}
     assert lic["checked"] == lic["total"] == 9
     assert "AGPL-3.0-only is on the deny list" in records["pep639"]["reason"]
@@ -104,8 +105,10 @@ def test_unknown_can_be_denied_by_policy(
     venv, site = fresh_venv
     dist_writer(site, "odd", "1.0", {"License-Expression": "MPL-2.0"})
     ctx = make_ctx({}, python=str(venv), policy_data={"licenses": {**LISTS, "unknown": "deny"}})
+    dist_writer(site, "bare", "1.0")
     lic = LicensesCollector().collect(ctx).data["licenses"]
-    assert lic["summary"]["deny"] == 1
+    assert lic["summary"]["deny"] == 2 and lic["summary"]["unknown"] == 2
+    assert {d["name"] for d in lic["denied"]} == {"odd", "bare"}
 
 
 def test_license_texts_into_the_bundle(
