@@ -156,18 +156,15 @@ def finding_references(f: Finding, ctx: ReportContext) -> dict[str, list[str]]:
     return dict(c.references) if c is not None else {}
 
 
+_WAIVER_KEYS = ("reason", "owner", "expires", "ticket")
+
+
 def waiver_text(w: dict[str, object] | None) -> str:
-    """A waiver as one line: reason, who approved it, until when (the keys that are present)."""
+    """A waiver as one line: reason, owner, expiry, ticket, then any other scalar keys (sorted)."""
     if not w:
         return ""
-    parts = []
-    for key in ("reason", "approved_by", "approver", "expires", "until", "ticket", "id"):
-        v = w.get(key)
-        if v not in (None, ""):
-            parts.append(f"{key}: {v}")
-    for key in sorted(
-        k for k in w if k not in {"reason", "approved_by", "approver", "expires", "until", "ticket", "id"}
-    ):
+    parts = [f"{k}: {w[k]}" for k in _WAIVER_KEYS if w.get(k) not in (None, "")]
+    for key in sorted(set(w) - set(_WAIVER_KEYS) - {"control", "rule"}):
         v = w[key]
         if v not in (None, "") and isinstance(v, str | int | float | bool):
             parts.append(f"{key}: {v}")

@@ -3,8 +3,9 @@
 Layout: a verdict line, the maturity table per stream, a status table of every control (extensions
 and user policies apart), then the details in ``<details>`` blocks: every finding with its basis
 (evidence or declared), blocking or advisory, location, regulatory references and waiver, and when
-the decision carries them (``decision.meta["signoffs"]`` / ``["artifacts"]``) the sign-offs and
-artifacts. The report must stand alone for an auditor, so nothing in the decision is left out.
+the decision carries them (``decision.meta["waivers"]`` / ``["signoffs"]`` / ``["artifacts"]``) the
+waivers in force, the sign-offs and the artifacts; ``meta["evidence_time"]`` joins the verdict
+line. The report must stand alone for an auditor, so nothing in the decision is left out.
 
 Messages come from policies and manifests that the release's authors may write: every piece of
 text is escaped (HTML and Markdown) so it cannot add markup, links or lines to the summary.
@@ -126,6 +127,8 @@ def _verdict(ctx: ReportContext) -> list[str]:
         f"{s.passed} passed ({s.declared} on declarations only)",
     ]
     lines = [head, "", f"{', '.join(counts)} · aigate {esc(ctx.tool_version)}"]
+    if d.meta.get("evidence_time"):
+        lines[-1] += f" · evidence time {esc(d.meta['evidence_time'])}"
     if d.fail_on_warn:
         lines[-1] += " · `--fail-on-warn`"
     return lines
@@ -287,10 +290,18 @@ def _artifacts(meta: Any) -> list[str]:
     return _details(f"Artifacts ({len(items)})", body or ["No artifacts were recorded."])
 
 
+def _waivers(waivers: Any) -> list[str]:
+    items = [w for w in waivers if isinstance(w, dict)] if isinstance(waivers, list) else []
+    body = _dict_table(items, ["control", "rule", "reason", "owner", "expires", "ticket"])
+    return _details(f"Waivers in force ({len(items)})", body)
+
+
 def render(ctx: ReportContext) -> str:
     lines = _verdict(ctx)
     lines += ["", *_maturity(ctx), "", *_controls(ctx), "", *_findings(ctx)]
     meta = ctx.decision.meta
+    if meta.get("waivers"):
+        lines += ["", *_waivers(meta["waivers"])]
     if "signoffs" in meta:
         lines += ["", *_signoffs(meta["signoffs"])]
     if "artifacts" in meta:

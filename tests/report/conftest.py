@@ -8,6 +8,7 @@ from report_cases import (
     FAILING_FINDINGS,
     PASSING_FINDINGS,
     SIGNOFFS,
+    WAIVER,
     check_golden,
     make_ctx,
 )
@@ -21,7 +22,12 @@ def failing_ctx() -> ReportContext:
     return make_ctx(
         FAILING_FINDINGS,
         (StreamMaturity("A", 0, 1, ("ENV",)), StreamMaturity("B", 2, 1, ("DRIFT",))),
-        meta={"signoffs": SIGNOFFS, "artifacts": ARTIFACTS},
+        meta={
+            "signoffs": SIGNOFFS,
+            "artifacts": ARTIFACTS,
+            "waivers": [WAIVER],
+            "evidence_time": "2026-11-26T18:00:00Z",
+        },
         notes=("fast path: SBOM and artifact hashing were not run",),
     )
 

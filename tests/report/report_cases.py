@@ -89,6 +89,15 @@ CONTROLS = (
     ),
 )
 
+WAIVER = {
+    "control": "IOLOG",
+    "rule": "retention",
+    "reason": "legal hold pending",
+    "owner": "ciso@example.com",
+    "expires": "2027-01-31",
+    "ticket": "SEC-1234",
+}
+
 FAILING_FINDINGS = (
     Finding(
         "ENV",
@@ -121,7 +130,7 @@ FAILING_FINDINGS = (
         Severity.WAIVED,
         "I/O log retention is 90 days, below 180",
         location=Location(MANIFEST, 33, 7, "/monitoring/io_logging/retention_days"),
-        waiver={"reason": "legal hold pending", "approved_by": "ciso@example.com", "expires": "2027-01-31"},
+        waiver=WAIVER,
     ),
     Finding(
         "APPROVAL",

@@ -13,8 +13,9 @@ def test_layout(failing_ctx):
     md = render("markdown", failing_ctx)
     lines = md.splitlines()
     assert lines[0] == "## ❌ aigate: **fail** (dry run)"
+    assert lines[2].endswith("· evidence time 2026-11-26T18:00:00Z")
     assert md.index("### Maturity") < md.index("### Controls") < md.index("<details>")
-    assert md.count("<details>") == md.count("</details>") == 3  # findings, sign-offs, artifacts
+    assert md.count("<details>") == md.count("</details>") == 4  # findings, waivers, sign-offs, artifacts
     assert "| A (process) | L0 | L1 | ❌ below | ENV |" in lines
     assert "| B (technical) | L2 | L1 | ✅ meets | DRIFT |" in lines
 
@@ -25,7 +26,9 @@ def test_every_finding_listed_with_basis_references_and_waiver(failing_ctx):
         assert f"/{esc(f.rule)}**" in md
     assert md.count("(declared only)") == 2  # TRACK pass, DRIFT advisory
     assert "references: eu-ai-act: Art. 12; nist-ai-rmf: MAP 2.3" in md
-    assert "waiver: reason: legal hold pending; approved\\_by: ciso@example.com; expires: 2027-01-31" in md
+    waiver = "reason: legal hold pending; owner: ciso@example.com; expires: 2027-01-31; ticket: SEC-1234"
+    assert f"waiver: {waiver}" in md
+    assert "| IOLOG | retention | legal hold pending | ciso@example.com | 2027-01-31 | SEC-1234 |" in md
     assert "#### Advisory denials (above the required level; do not block) (2)" in md
     assert "| **USAGE** Usage metrics | L1 B | ⬜ not evaluated | — | — |" in md
 
