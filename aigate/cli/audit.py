@@ -39,10 +39,17 @@ def verify_cmd(
     Exit 1 on a gap, a reorder, a replaced bundle or a bad signature.
     """
     from aigate.bundle.chain import verify_chain
+    from aigate.errors import VerificationFailure
 
-    report = verify_chain(
-        bundles, make_trust(key, identity, issuer, repository, trusted_root, allow_unsigned)
-    )
+    trust = make_trust(key, identity, issuer, repository, trusted_root, allow_unsigned)
+    try:
+        report = verify_chain(bundles, trust)
+    except VerificationFailure as exc:
+        if fmt == "json":
+            click.echo(
+                json.dumps({"verified": False, "store": str(bundles), "error": exc.one_line()}, indent=2)
+            )
+        raise
     if fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True))
         return

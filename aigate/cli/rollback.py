@@ -35,10 +35,15 @@ def command(
 ) -> None:
     """Name the rollback target: version, artifact digests and bundle path (exit 1 when there is none)."""
     from aigate.bundle.chain import rollback_target
+    from aigate.errors import VerificationFailure
 
-    target = rollback_target(
-        bundles, make_trust(key, identity, issuer, repository, trusted_root, allow_unsigned), current=current
-    )
+    trust = make_trust(key, identity, issuer, repository, trusted_root, allow_unsigned)
+    try:
+        target = rollback_target(bundles, trust, current=current)
+    except VerificationFailure as exc:
+        if fmt == "json":
+            click.echo(json.dumps({"target": None, "store": str(bundles), "error": exc.one_line()}, indent=2))
+        raise
     if fmt == "json":
         click.echo(json.dumps(target.to_dict(), indent=2, sort_keys=True))
         return

@@ -60,6 +60,8 @@ def test_tampered_middle_bundle_fails_its_signature(store, keypair, aigate):
     decision.write_bytes(decision.read_bytes().replace(b'"pass"', b'"PASS"'))
     proc = aigate("audit", "verify", "--bundles", store, "--key", keypair[1])
     assert proc.returncode == 1 and "1.1.0" in proc.stderr and "does not verify" in proc.stderr
+    proc = aigate("audit", "verify", "--bundles", store, "--key", keypair[1], "--format", "json")
+    assert proc.returncode == 1 and json.loads(proc.stdout)["verified"] is False
 
 
 def test_removed_middle_bundle_is_a_gap(store, keypair):
@@ -154,6 +156,8 @@ def test_rollback_without_an_earlier_passing_release_exits_1(
     make_bundle(s / "1.0.0", new_project(tmp_path / "p", b"x"), version="1.0.0")
     proc = aigate("rollback", "--bundles", s, "--key", keypair[1])
     assert proc.returncode == 1 and "no rollback target" in proc.stderr
+    proc = aigate("rollback", "--bundles", s, "--key", keypair[1], "--format", "json")
+    assert proc.returncode == 1 and json.loads(proc.stdout)["target"] is None
 
 
 def test_store_that_does_not_exist_is_bad_input(tmp_path, keypair, aigate):
