@@ -25,6 +25,9 @@ args=(check -C "${AIGATE_PROJECT_DIR:-.}" --bundle-dir "$report_dir/bundle" --si
   --format sarif --output "$report_dir/aigate.sarif")
 
 if [ -n "${AIGATE_MANIFEST:-}" ]; then args+=(--manifest "$AIGATE_MANIFEST"); fi
+# The environment the release ships: the `python` input, else the job's python3 (never aigate's own venv).
+inspect="${AIGATE_INSPECT_PYTHON:-${AIGATE_JOB_PYTHON:-}}"
+if [ -n "$inspect" ]; then args+=(--python "$inspect"); fi
 if [ -n "${AIGATE_SINCE:-}" ]; then args+=(--since "$AIGATE_SINCE"); fi
 
 # Multi-line inputs: one path per line; blank lines ignored; spaces inside a path are kept.

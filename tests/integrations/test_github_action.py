@@ -49,7 +49,11 @@ def test_passing_example(workspace, tmp_path):
     assert {"aigate.md", "aigate.json", "aigate.sarif"} <= {p.name for p in art.iterdir()}
     assert [u["category"] for u in run.sarif_uploads] == ["aigate"]
     # annotations (the github format) went to the log of the gate step
-    assert "::group::aigate pass" in run.step("Run the gate").stdout
+    gate_log = run.step("Run the gate").stdout
+    assert "::group::aigate pass" in gate_log
+    # the environment inspected is the job's python3 (found first on PATH), not aigate's own venv
+    job_python = run.step("Locate the job's Python").outputs["python"]
+    assert job_python and f"--python {job_python}" in gate_log
     assert run.step("Gate verdict").outcome == "success"
 
 
