@@ -185,6 +185,35 @@ def judge(dist: _pyenv.Dist, lists: Lists) -> dict[str, Any]:
     }
 
 
+def _model_license(model: dict[str, Any], lists: Lists) -> dict[str, Any]:
+    """The model's license (``model.license`` in the manifest), evaluated like a package's."""
+    text = str(model["license"])
+    reasons: list[str] = []
+    parsed = parse_spdx(text)
+    if parsed is None:
+        verdict, unknown = lists.unknown, True
+        reasons.append(
+            f"model.license {text!r} is not an SPDX expression; unknown licenses go to {lists.unknown}"
+        )
+    else:
+        verdict = evaluate_expression(parsed, lists, reasons)
+        unknown = verdict == "unknown"
+        if verdict == "allow":
+            reasons = []
+        elif unknown:
+            verdict = lists.unknown
+            reasons.append(f"unlisted licenses go to {lists.unknown}")
+    return {
+        "name": f"model {model.get('name') or ''}".strip(),
+        "version": str(model.get("version") or ""),
+        "expression": str(parsed) if parsed is not None else text,
+        "source": "manifest",
+        "verdict": verdict,
+        "unknown": unknown,
+        "reason": "; ".join(dict.fromkeys(reasons)) if reasons else "allowed",
+    }
+
+
 def _license_texts(dists: list[_pyenv.Dist]) -> dict[str, bytes]:
     """License and NOTICE files shipped in dist-info (PEP 639 ``License-File`` and common names)."""
     files: dict[str, bytes] = {}
@@ -225,6 +254,8 @@ def collect_licenses(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, byt
             if r["verdict"] == v
         ]
 
+    model = (ctx.manifest or {}).get("model")
+    model_record = _model_license(model, lists) if isinstance(model, dict) and model.get("license") else None
     data = {
         "summary": summary,
         "denied": pick("deny"),
@@ -236,7 +267,14 @@ def collect_licenses(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, byt
         ],
         "checked": len(records),
         "total": len(dists),
+        "model": model_record,
     }
+    if model_record is not None and model_record["verdict"] in ("deny", "review"):
+        # the model's own license is judged like a package's, so the LICENSE control lists it
+        key = "denied" if model_record["verdict"] == "deny" else "review"
+        data[key].insert(
+            0, {k: model_record[k] for k in ("name", "version", "expression", "reason", "source")}
+        )
     files = {
         "licenses.json": to_json_bytes(
             {"format": "aigate-licenses/1", "packages": records, "summary": summary}

@@ -33,7 +33,7 @@ from typing import Any
 
 from aigate import __version__
 from aigate.collect import _pyenv
-from aigate.collect._iri import format_checker, import_jsonschema
+from aigate.collect._iri import format_checker, import_jsonschema, is_iri_reference
 from aigate.collect.interface import CollectContext, Collector, Evidence
 from aigate.collect.licenses import parse_spdx
 from aigate.errors import CollectorError
@@ -270,7 +270,7 @@ def _artifact_components(
                     "type": "dataset",
                     "name": str(ds.get("name") or a["path"]),
                     "contents": {"url": a["path"]},
-                    **({"classification": str(ds["classification"])} if ds.get("classification") else {}),
+                    **({"description": f"{ds['purpose']} dataset"} if ds.get("purpose") else {}),
                 }
             ],
             "properties": [
@@ -283,6 +283,26 @@ def _artifact_components(
             comp["hashes"] = h
         if kids := nested(a, "data"):
             comp["components"] = kids
+        data_components.append(comp)
+    for ds in model.get("datasets") or []:
+        # remote datasets (named, not in the project): a data component without hashes
+        if not isinstance(ds, dict) or ds.get("path") or not ds.get("name"):
+            continue
+        entry: dict[str, Any] = {"type": "dataset", "name": str(ds["name"])}
+        url = ds.get("url")
+        if isinstance(url, str) and is_iri_reference(url):
+            entry["contents"] = {"url": url}
+        if ds.get("purpose"):
+            entry["description"] = f"{ds['purpose']} dataset"
+        comp = {
+            "type": "data",
+            "bom-ref": f"data:{ds['name']}",
+            "name": str(ds["name"]),
+            **({"version": str(ds["version"])} if ds.get("version") else {}),
+            "data": [entry],
+            "properties": [{"name": "aigate:remote", "value": "true"}]
+            + ([{"name": "aigate:url", "value": url}] if isinstance(url, str) else []),
+        }
         data_components.append(comp)
     metrics = _metrics(ctx) or {}
     perf = [
@@ -324,6 +344,13 @@ def _artifact_components(
         }
         if h := _hashes(a["files"]):
             comp["hashes"] = h
+        if isinstance(model.get("license"), str):
+            parsed = parse_spdx(model["license"])
+            comp["licenses"] = (
+                [{"expression": str(parsed)}]
+                if parsed is not None
+                else [{"license": {"name": model["license"]}}]
+            )
         if kids := nested(a, "model"):
             comp["components"] = kids
         model_components.append(comp)

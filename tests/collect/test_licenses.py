@@ -122,3 +122,32 @@ def test_license_texts_into_the_bundle(
     ev = LicensesCollector().collect(make_ctx({}, python=str(venv), options={"license_texts": True}))
     assert ev.files["licenses/texts-1.0/LICENSE"] == b"MIT License text\n"
     assert ev.files["licenses/texts-1.0/NOTICE"] == b"notice\n"
+
+
+def test_model_license_from_the_manifest(make_ctx: Any, fresh_venv: tuple[Path, Path]) -> None:
+    venv, _site = fresh_venv
+    ok = (
+        LicensesCollector()
+        .collect(
+            make_ctx(
+                {"model": {"name": "m", "version": "1", "license": "Apache-2.0"}},
+                python=str(venv),
+                policy_data={"licenses": LISTS},
+            )
+        )
+        .data["licenses"]
+    )
+    assert ok["model"]["verdict"] == "allow" and ok["denied"] == []
+    bad = (
+        LicensesCollector()
+        .collect(
+            make_ctx(
+                {"model": {"name": "m", "version": "1", "license": "CC-BY-NC-4.0 AND AGPL-3.0-only"}},
+                python=str(venv),
+                policy_data={"licenses": LISTS},
+            )
+        )
+        .data["licenses"]
+    )
+    assert bad["model"]["verdict"] == "deny"
+    assert bad["denied"][0]["name"] == "model m" and bad["denied"][0]["source"] == "manifest"
