@@ -256,7 +256,7 @@ def collect_licenses(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, byt
 
     model = (ctx.manifest or {}).get("model")
     model_record = _model_license(model, lists) if isinstance(model, dict) and model.get("license") else None
-    data = {
+    data: dict[str, Any] = {
         "summary": summary,
         "denied": pick("deny"),
         "review": pick("review"),
