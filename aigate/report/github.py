@@ -3,7 +3,8 @@
 Blocking denials are ``::error``, warnings and advisory denials ``::warning``, waivers and policy
 exceptions ``::notice``; each points at the manifest line (or the user-policy input file) of the
 finding. Maturity and passes go into ``::group::`` blocks so the log stays short. The last line is
-the verdict.
+the verdict. Blocking denials come first: GitHub shows only the first few annotations of each kind
+per step (the job summary has them all).
 
 Escaping follows the runner's rules: in the message ``%``, CR and LF become ``%25``, ``%0D``,
 ``%0A``; in a property also ``:`` and ``,`` (``%3A``, ``%2C``). Plain lines are collapsed to one
