@@ -250,7 +250,12 @@ def capture_environment(
     evidence = ctx.options.get("evidence") or {}
     git = evidence.get("git") if isinstance(evidence.get("git"), dict) else None
     git_state = {"commit": git.get("commit"), "dirty": git.get("dirty")} if git else _git_state(ctx.root)
-    ci = evidence.get("ci") if "ci" in evidence else None
+    if "ci" in evidence:
+        ci = evidence["ci"]  # the CI collector ran first (aigate check)
+    else:
+        from aigate.collect.ci import detect_ci
+
+        ci = detect_ci(environ)
     extra = frozenset(str(x) for x in (ctx.options.get("env_allow") or ()))
     envs = capture_env(environ, extra)
     exe_sha: str | None

@@ -194,3 +194,17 @@ def test_redact_text_and_mapping() -> None:
         {"name": "env.API_KEY", "reason": "name"},
         {"name": "env.note", "reason": "value:huggingface-token"},
     ]
+
+
+def test_ci_metadata_when_running_in_github_actions(make_ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_REPOSITORY": "acme/fraud",
+        "GITHUB_WORKFLOW": "release",
+        "GITHUB_SHA": "a" * 40,
+    }.items():
+        monkeypatch.setenv(k, v)
+    env = EnvironmentCollector().collect(make_ctx({})).data
+    assert env["ci"]["provider"] == "github" and "4242" in json.dumps(env["ci"])
+    assert env["env"]["GITHUB_RUN_ID"] == "4242"
