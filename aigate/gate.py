@@ -169,6 +169,14 @@ def collect(
     return evidence
 
 
+def signing_kind(config: CheckConfig) -> str:
+    """What this run will sign with: a dry run never signs; ``--sign`` is validated here (exit 2)."""
+    from aigate.sign import SigningMode
+
+    mode = SigningMode.parse(config.sign)
+    return "none" if config.dry_run else mode.kind
+
+
 def build_input(
     config: CheckConfig,
     manifest: Manifest,
@@ -186,6 +194,7 @@ def build_input(
             "engine": config.engine,
             "now_epoch": now_epoch,
             "manifest_digest": "sha256:" + manifest.digest,
+            "signing": signing_kind(config),
         },
         "manifest": manifest.data,
         "files": {},
@@ -216,6 +225,7 @@ def run_check(config: CheckConfig) -> CheckResult:
     root = config.root.resolve()
     if not root.is_dir():
         raise InputError(f"project directory {config.root} does not exist")
+    signing_kind(config)  # a bad --sign is a usage error before any work
     manifest = load_manifest(root, config.manifest)
     policy_data = load_policy_data(config.data_files)
     builtin = builtin_set()

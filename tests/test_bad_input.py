@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from conftest import aigate
+from aigate_cli import aigate
 
 CASES = Path(__file__).parent / "cases" / "bad-input"
 BASE = Path(__file__).parent / "cases" / "_base"

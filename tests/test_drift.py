@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from conftest import aigate
+from aigate_cli import aigate
 
 
 def _csv(path: Path, rows: list[tuple[object, ...]], header: str = "amount,country") -> Path:
@@ -29,8 +29,21 @@ def test_shifted_feature_drifts_and_exits_1(tmp_path: Path) -> None:
     ref = _csv(tmp_path / "ref.csv", [(i % 100, "de") for i in range(1000)])
     cur = _csv(tmp_path / "cur.csv", [(200 + i % 100, "de") for i in range(1000)])
     out = tmp_path / "drift.json"
-    run = aigate("drift", "--reference", str(ref), "--current", str(cur), "--method", "ks",
-                 "--feature", "amount", "--model-version", "1.4.0", "--output", str(out))
+    run = aigate(
+        "drift",
+        "--reference",
+        str(ref),
+        "--current",
+        str(cur),
+        "--method",
+        "ks",
+        "--feature",
+        "amount",
+        "--model-version",
+        "1.4.0",
+        "--output",
+        str(out),
+    )
     assert run.returncode == 1, run
     report = json.loads(out.read_text())
     # disjoint supports: the KS statistic is exactly 1

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "drift": ("aigate.cli.drift:command", "Compute a drift report between two datasets."),
     "rollback": ("aigate.cli.rollback:command", "Name the newest earlier release that verifies and passed."),
     "audit": ("aigate.cli.audit:command", "Audit tools: verify the decision chain across releases."),
+    "keygen": ("aigate.cli.keygen:command", "Make an ECDSA P-256 key pair for --sign key:PATH."),
 }
 
 _state: dict[str, Any] = {"verbose": False}

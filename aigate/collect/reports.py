@@ -7,15 +7,16 @@ control ("rules file parses"), so a broken one is recorded as data and denied th
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from aigate.collect.interface import CollectContext, Collector, Evidence
-from aigate.errors import InputError
+from aigate.errors import InputError, Position
 from aigate.paths import resolve_inside
-from aigate.yamlload import Limits, load_file
+from aigate.yamlload import Limits, decode_utf8, load_file, read_bounded
 
 REPORT_LIMITS = Limits(max_bytes=16 * 1024 * 1024)
 
@@ -77,6 +78,94 @@ def alert_rules(root: Path, rel: str) -> dict[str, Any]:
     return summary
 
 
+MAX_SAMPLE_ERRORS = 20
+RBAC_KINDS = ("Role", "ClusterRole")
+BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
+ANONYMOUS = ("system:anonymous", "system:unauthenticated")
+
+
+def io_log_sample(root: Path, sample_rel: str, schema_rel: str) -> dict[str, Any] | None:
+    """Validate every record of the sample I/O log (JSON Lines) against the declared log schema."""
+    from aigate.schemas import jsonschema_module
+
+    sample_path = resolve_inside(root, sample_rel, what="I/O log sample")
+    schema_path = resolve_inside(root, schema_rel, what="I/O log schema")
+    if not sample_path.is_file() or not schema_path.is_file():
+        return None  # the IOLOG control reports the missing file from input.files
+    schema_doc = load_file(schema_path, limits=REPORT_LIMITS, what="I/O log schema", display=schema_rel)[0].data
+    jsonschema = jsonschema_module()
+    try:
+        validator_cls = jsonschema.validators.validator_for(schema_doc)
+        validator_cls.check_schema(schema_doc)
+    except jsonschema.exceptions.SchemaError as exc:
+        raise InputError(f"not a valid JSON Schema: {exc.message}", position=Position(schema_rel)) from None
+    validator = validator_cls(schema_doc, format_checker=validator_cls.FORMAT_CHECKER)
+    raw = read_bounded(sample_path, limits=REPORT_LIMITS, what="I/O log sample", display=sample_rel)
+    text = decode_utf8(raw, sample_rel)
+    errors: list[dict[str, Any]] = []
+    records = 0
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        records += 1
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append({"line": n, "message": f"not JSON: {exc.msg}"})
+            continue
+        for err in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))[:3]:
+            where = "/" + "/".join(str(p) for p in err.absolute_path)
+            errors.append({"line": n, "message": f"{where}: {err.message[:200]}"})
+    return {
+        "file": sample_rel,
+        "schema": schema_rel,
+        "records": records,
+        "valid": records > 0 and not errors,
+        "errors": errors[:MAX_SAMPLE_ERRORS],
+        "error_count": len(errors),
+    }
+
+
+def _has_star(values: Any) -> bool:
+    return isinstance(values, list) and any(v == "*" for v in values)
+
+
+def kubernetes_grants(root: Path, rels: list[str]) -> dict[str, Any]:
+    """Wildcard RBAC grants and anonymous bindings in the Kubernetes manifests the release ships."""
+    grants: list[dict[str, Any]] = []
+    documents = 0
+    for rel in rels:
+        path = resolve_inside(root, rel, what="Kubernetes manifest")
+        if not path.is_file():
+            continue
+        for doc in load_file(path, limits=REPORT_LIMITS, what="Kubernetes manifest", display=rel):
+            data = doc.data
+            if not isinstance(data, dict):
+                continue
+            documents += 1
+            kind = str(data.get("kind", ""))
+            name = str((data.get("metadata") or {}).get("name", "?"))
+            line = doc.position("").line
+            if kind in RBAC_KINDS:
+                for i, rule in enumerate(data.get("rules") or []):
+                    if not isinstance(rule, dict):
+                        continue
+                    stars = [k for k in ("verbs", "resources", "apiGroups", "nonResourceURLs") if _has_star(rule.get(k))]
+                    if stars:
+                        grants.append({"file": rel, "line": line, "kind": kind, "name": name,
+                                       "detail": f"rules[{i}] {', '.join(stars)}: *"})
+            elif kind in BINDING_KINDS:
+                role = (data.get("roleRef") or {}).get("name")
+                for subject in data.get("subjects") or []:
+                    if isinstance(subject, dict) and subject.get("name") in ANONYMOUS:
+                        grants.append({"file": rel, "line": line, "kind": kind, "name": name,
+                                       "detail": f"binds {subject.get('name')} to {role}"})
+                if role == "cluster-admin":
+                    grants.append({"file": rel, "line": line, "kind": kind, "name": name,
+                                   "detail": "binds cluster-admin (every verb on every resource)"})
+    return {"documents": documents, "wildcard_grants": grants}
+
+
 class ReportsCollector(Collector):
     key = "reports"
 
@@ -86,9 +175,14 @@ class ReportsCollector(Collector):
         drift_rel = _get(m, "monitoring", "drift", "report")
         alerts_rel = _get(m, "monitoring", "alerts", "rules")
         files: dict[str, bytes] = {}
+        sample_rel = _get(m, "monitoring", "io_logging", "sample")
+        schema_rel = _get(m, "monitoring", "io_logging", "schema")
+        k8s = _get(m, "access", "kubernetes_manifests")
         data = {
             "metrics": load_report(ctx.root, metrics_rel, "evaluation metrics file") if metrics_rel else None,
             "drift": load_report(ctx.root, drift_rel, "drift report") if drift_rel else None,
             "alerts": alert_rules(ctx.root, alerts_rel) if alerts_rel else None,
+            "io_log_sample": io_log_sample(ctx.root, sample_rel, schema_rel) if sample_rel and schema_rel else None,
+            "kubernetes": kubernetes_grants(ctx.root, [str(p) for p in k8s]) if isinstance(k8s, list) and k8s else None,
         }
         return Evidence(self.key, data, files)

@@ -78,6 +78,62 @@ def parse_regopy_errors(text: str) -> list[tuple[str, int, int, str]]:
     return out
 
 
+def _string(raw: str) -> str:
+    """Decode a regopy string node.
+
+    regopy keeps two string forms: JSON strings (quoted and escaped, ``"text"``) and raw strings
+    (escaped content without quotes); its ``sprintf`` can also splice a quoted JSON string into
+    a raw one. Decode the quoted form, then the escaped form, else keep the text as it is.
+    """
+    if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = None
+        if isinstance(value, str):
+            return value
+    try:
+        value = json.loads('"' + raw + '"')
+    except json.JSONDecodeError:
+        return raw
+    return value if isinstance(value, str) else raw
+
+
+def _node_value(impl: Any) -> Any:
+    """Convert a regopy result node to Python data, walking the tree (see ``_run``)."""
+    from regopy import NodeKind
+    from regopy.rego_shared import rego_node_get, rego_node_size, rego_node_type, rego_node_value
+
+    kind = rego_node_type(impl)
+    if kind in (NodeKind.Term, NodeKind.Scalar):
+        return _node_value(rego_node_get(impl, 0))
+    size = rego_node_size(impl)
+    if kind == NodeKind.Object:
+        out: dict[str, Any] = {}
+        for i in range(size):
+            item = rego_node_get(impl, i)
+            key = _node_value(rego_node_get(item, 0))
+            out[key if isinstance(key, str) else json.dumps(key, sort_keys=True)] = _node_value(rego_node_get(item, 1))
+        return out
+    if kind in (NodeKind.Array, NodeKind.Set):
+        return [_node_value(rego_node_get(impl, i)) for i in range(size)]
+    if kind == NodeKind.String:
+        return _string(rego_node_value(impl))
+    if kind == NodeKind.Int:
+        return int(rego_node_value(impl))
+    if kind == NodeKind.Float:
+        return float(rego_node_value(impl))
+    if kind == NodeKind.True_:
+        return True
+    if kind == NodeKind.False_:
+        return False
+    if kind == NodeKind.Boolean:
+        return rego_node_value(impl) == "true"
+    if kind == NodeKind.Null:
+        return None
+    raise EngineError(f"the embedded engine returned an unexpected {kind.name} node")
+
+
 def _line_col(source: str, offset: int) -> tuple[int, int]:
     raw = source.encode("utf-8")[:offset]
     line = raw.count(b"\n") + 1
@@ -148,9 +204,17 @@ class EmbeddedEngine(Engine):
         # query, where they are still turned into InputError with file:line:col.
 
     def _run(self, query: str) -> Any:
+        """Run ``x = <ref>`` and return the value bound to ``x`` (``None`` when undefined).
+
+        The value is read from regopy's result *tree*, not from its JSON text: regopy's
+        ``sprintf`` can put unescaped quotes into a string (a literal-bound ``%s`` argument is
+        printed with its JSON quotes), which makes the JSON text unparseable or, worse,
+        parseable into a different structure. The tree keeps structure and strings apart.
+        """
         from regopy import RegoError
         from regopy.rego_shared import (
             rego_free_output,
+            rego_output_binding_at_index,
             rego_output_ok,
             rego_output_string,
             rego_query,
@@ -164,6 +228,11 @@ class EmbeddedEngine(Engine):
             try:
                 ok = rego_output_ok(out)
                 text = rego_output_string(out) if ok else ""
+                stripped = text.lstrip()
+                value: Any = None
+                if ok and stripped and not stripped.startswith("(error") and stripped != "undefined":
+                    node = rego_output_binding_at_index(out, 0, "x")
+                    value = _node_value(node) if node else None
             finally:
                 rego_free_output(out)
         if not ok:
@@ -172,15 +241,9 @@ class EmbeddedEngine(Engine):
                 hint="a rule raised a runtime error (e.g. conflicting values for a complete rule); "
                 "try --engine opa for a detailed message",
             )
-        stripped = text.lstrip()
         if stripped.startswith("(error"):
             raise self._compile_error(stripped)
-        if stripped == "undefined":
-            return None
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            raise EngineError(f"the embedded engine returned an unreadable result: {text[:120]!r}") from None
+        return value
 
     def query(self, path: str, input_doc: Any) -> Any:
         from regopy import RegoError
@@ -190,10 +253,4 @@ class EmbeddedEngine(Engine):
                 self._interp.set_input_term(json.dumps(input_doc))
             except RegoError as exc:
                 raise EngineError(f"regopy rejected the input document: {str(exc).strip()[:200]}") from None
-        result = self._run(f"x = data.{path}")
-        if not isinstance(result, dict):
-            return None
-        bindings = result.get("bindings")
-        if not isinstance(bindings, dict) or "x" not in bindings:
-            return None
-        return bindings["x"]
+        return self._run(f"x = data.{path}")

@@ -46,7 +46,17 @@ def _evaluate(modules: list[PolicyModule], tests: list[PolicyModule], data: dict
 
     engine = EmbeddedEngine()
     engine.compile(modules + tests, data)
-    return {pkg: engine.query(pkg, {}) for pkg in packages}
+    # regopy compiles the whole program on every query, so ask once per top-level package
+    # and walk down to each test package, instead of once per package
+    out: dict[str, Any] = {}
+    for root in sorted({p.split(".")[0] for p in packages}):
+        tree = engine.query(root, {})
+        for pkg in (p for p in packages if p.split(".")[0] == root):
+            node: Any = tree
+            for part in pkg.split(".")[1:]:
+                node = node.get(part) if isinstance(node, dict) else None
+            out[pkg] = node
+    return out
 
 
 def _in_child(modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any],

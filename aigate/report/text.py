@@ -81,8 +81,11 @@ def render(ctx: ReportContext) -> str:
         out.append("")
 
     s = d.summary
+    # the conftest line counts the five conftest categories (waived counts as an exception);
+    # advisories are not among them and are reported on the next line
+    tests = s.passed + s.warnings + s.failures + s.exceptions + s.waived
     out.append(
-        f"{s.tests} tests, {s.passed} passed, {s.warnings} warnings, {s.failures} failures, "
+        f"{tests} tests, {s.passed} passed, {s.warnings} warnings, {s.failures} failures, "
         f"{s.exceptions + s.waived} exceptions"
     )
     extras = []

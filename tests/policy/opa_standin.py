@@ -77,16 +77,29 @@ class OpaStandIn:
                 if self.path.startswith("/v1/policies/"):
                     source = body.decode()
                     if re.search(r":=\s*input\.\w+\s*\+\s*$", source, re.MULTILINE):
-                        line = next(i for i, ln in enumerate(source.splitlines(), 1) if ln.rstrip().endswith("+"))
-                        self._send(400, {"code": "invalid_parameter", "message": "error(s) occurred while compiling module(s)",
-                                         "errors": [{"code": "rego_parse_error", "message": "unexpected eof token",
-                                                     "location": {"file": self.path, "row": line, "col": 14}}]})
+                        line = next(
+                            i for i, ln in enumerate(source.splitlines(), 1) if ln.rstrip().endswith("+")
+                        )
+                        self._send(
+                            400,
+                            {
+                                "code": "invalid_parameter",
+                                "message": "error(s) occurred while compiling module(s)",
+                                "errors": [
+                                    {
+                                        "code": "rego_parse_error",
+                                        "message": "unexpected eof token",
+                                        "location": {"file": self.path, "row": line, "col": 14},
+                                    }
+                                ],
+                            },
+                        )
                         return
                     with outer._lock:
-                        outer.policies[self.path[len("/v1/policies/"):]] = source
+                        outer.policies[self.path[len("/v1/policies/") :]] = source
                     self._send(200, {})
                 elif self.path.startswith("/v1/data/"):
-                    keys = [k for k in self.path[len("/v1/data/"):].split("/") if k]
+                    keys = [k for k in self.path[len("/v1/data/") :].split("/") if k]
                     with outer._lock:
                         node = outer.data
                         for k in keys[:-1]:
@@ -99,17 +112,17 @@ class OpaStandIn:
             def do_DELETE(self) -> None:
                 outer.requests.append(("DELETE", self.path))
                 with outer._lock:
-                    outer.policies.pop(self.path[len("/v1/policies/"):], None)
+                    outer.policies.pop(self.path[len("/v1/policies/") :], None)
                 self._send(200, {})
 
             def do_POST(self) -> None:
                 outer.requests.append(("POST", self.path))
                 body = json.loads(self._body() or b"{}")
-                path = self.path[len("/v1/data/"):]
+                path = self.path[len("/v1/data/") :]
                 try:
                     with outer._lock:
                         result = outer._evaluate(path, body.get("input"))
-                except Exception as exc:  # noqa: BLE001 - answered as OPA does: HTTP 500
+                except Exception as exc:
                     self._send(500, {"code": "internal_error", "message": str(exc)})
                     return
                 self._send(200, {} if result is None else {"result": result})

@@ -10,7 +10,8 @@ import shutil
 import socket
 from pathlib import Path
 
-from conftest import aigate
+from aigate_cli import aigate
+
 from policy.opa_standin import OpaStandIn
 
 BASE = Path(__file__).resolve().parents[1] / "cases" / "_base"
@@ -22,7 +23,8 @@ def _project(tmp_path: Path) -> Path:
     (project / "policy").mkdir()
     (project / "policy" / "k8s.rego").write_text(
         "package main\nimport rego.v1\n\n"
-        'deny contains msg if { input.kind == "Deployment"; not input.spec.template.spec.securityContext.runAsNonRoot\n'
+        'deny contains msg if { input.kind == "Deployment"\n'
+        "  not input.spec.template.spec.securityContext.runAsNonRoot\n"
         '  msg := sprintf("%s must run as non-root", [input.metadata.name]) }\n'
     )
     (project / "deploy.yaml").write_text(
@@ -42,7 +44,17 @@ def _decision(run_stdout: str) -> dict:
 
 def test_opa_engine_matches_embedded(tmp_path: Path) -> None:
     project = _project(tmp_path)
-    args = ["check", "--dry-run", "--fast", "--policy", "policy", "--input", "deploy.yaml", "--format", "json"]
+    args = [
+        "check",
+        "--dry-run",
+        "--fast",
+        "--policy",
+        "policy",
+        "--input",
+        "deploy.yaml",
+        "--format",
+        "json",
+    ]
     embedded = aigate(*args, cwd=project)
     assert embedded.returncode == 1, embedded
     with OpaStandIn() as opa:
@@ -63,7 +75,16 @@ def test_opa_server_unreachable_exits_3(tmp_path: Path) -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    run = aigate("check", "--dry-run", "--fast", "--engine", "opa", "--opa-url", f"http://127.0.0.1:{port}", cwd=project)
+    run = aigate(
+        "check",
+        "--dry-run",
+        "--fast",
+        "--engine",
+        "opa",
+        "--opa-url",
+        f"http://127.0.0.1:{port}",
+        cwd=project,
+    )
     assert run.returncode == 3, run
     assert run.stderr.startswith(f"aigate: error: OPA server http://127.0.0.1:{port}: unreachable"), run
     assert len(run.stderr.strip().splitlines()) == 1, run
@@ -71,9 +92,22 @@ def test_opa_server_unreachable_exits_3(tmp_path: Path) -> None:
 
 def test_opa_compile_error_exits_2_with_position(tmp_path: Path) -> None:
     project = _project(tmp_path)
-    (project / "policy" / "broken.rego").write_text("package main\nimport rego.v1\n\ndeny contains msg if {\n  msg := input.x +\n}\n")
+    (project / "policy" / "broken.rego").write_text(
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  msg := input.x +\n}\n"
+    )
     with OpaStandIn() as opa:
-        run = aigate("check", "--dry-run", "--fast", "--policy", "policy", "--engine", "opa", "--opa-url", opa.url, cwd=project)
+        run = aigate(
+            "check",
+            "--dry-run",
+            "--fast",
+            "--policy",
+            "policy",
+            "--engine",
+            "opa",
+            "--opa-url",
+            opa.url,
+            cwd=project,
+        )
     assert run.returncode == 2, run
     assert "policy/broken.rego:5:14: policy does not compile: unexpected eof token" in run.stderr, run
 

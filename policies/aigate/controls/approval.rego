@@ -135,11 +135,19 @@ deny contains f if {
 	}
 }
 
+# who an approval is from: the verified signer, else who the record claims to be (an
+# unverified signature has no signer), else "unknown signer"
+approval_who(a) := a.signer if is_string(a.signer)
+
+else := concat("", [a.claimed_by, " (unverified)"]) if is_string(a.claimed_by)
+
+else := "unknown signer"
+
 warn contains f if {
 	util.present("signoffs")
 	rejected := [a | some a in object.get(signoffs, "approvals", []); object.get(a, "counted", false) != true]
 	count(rejected) > 0
-	shown := [util.say("%v for %v: %v", [object.get(a, "signer", "?"), object.get(a, "role", "?"), object.get(a, "reason", "not counted")]) | some a in util.first_n(rejected, max_n)]
+	shown := [util.say("%v for %v: %v", [approval_who(a), object.get(a, "role", "?"), object.get(a, "reason", "not counted")]) | some a in util.first_n(rejected, max_n)]
 	f := {
 		"rule": "approvals-not-counted",
 		"msg": concat("", [util.say("%v approval record(s) did not count: ", [count(rejected)]), util.listing(shown, count(rejected))]),

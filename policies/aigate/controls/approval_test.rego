@@ -124,3 +124,11 @@ test_basis_evidence_with_signoffs if {
 	so := signoffs
 	approval.basis == "evidence" with input.manifest as mf with input.signoffs as so
 }
+
+test_rejected_approval_names_the_claimed_signer if {
+	so := {"required": [], "roles": {}, "missing": [], "satisfied": true, "approvals": [{"role": "security-lead", "signer": null, "claimed_by": "mallory@example.com", "counted": false, "reason": "signature does not verify"}]}
+	ws := approval.warn with input.signoffs as so
+	some w in ws
+	w.rule == "approvals-not-counted"
+	contains(w.msg, "mallory@example.com (unverified) for security-lead: signature does not verify")
+}
