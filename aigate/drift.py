@@ -1,7 +1,7 @@
 """Drift between a reference and a current dataset (``aigate drift``), per feature.
 
 Methods: ``psi`` (Population Stability Index over reference-quantile bins for numbers, over
-categories for strings) and ``ks`` (two-sample Kolmogorov–Smirnov statistic, numbers only). The
+categories for strings) and ``ks`` (two-sample Kolmogorov-Smirnov statistic, numbers only). The
 report is the format the DRIFT control reads: ``{version, method, threshold, features: {name:
 {score, drifted}}}``. Stdlib only: CSV in, JSON out, no data leaves the machine.
 """

@@ -48,22 +48,25 @@ class _LazySyntax(types.ModuleType):
 
 def jsonschema_module() -> Any:
     """Import jsonschema without the import-time cost of rfc3987_syntax (see ``_LazySyntax``)."""
-    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
-        if importlib.util.find_spec("rfc3987_syntax") is not None:
-            sys.modules["rfc3987_syntax"] = _LazySyntax()
+    if (
+        "jsonschema" not in sys.modules
+        and "rfc3987_syntax" not in sys.modules
+        and importlib.util.find_spec("rfc3987_syntax") is not None
+    ):
+        sys.modules["rfc3987_syntax"] = _LazySyntax()
     import jsonschema
 
     return jsonschema
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     text = resources.files("aigate.schemas").joinpath(name).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(name: str) -> Any:
     jsonschema = jsonschema_module()
 

@@ -44,7 +44,7 @@ def test_undefined_is_none_not_an_error() -> None:
 
 def test_runtime_error_fails_closed() -> None:
     engine = _engine("package main\nimport rego.v1\nb := 1 if input.x\nb := 2 if input.y\n")
-    with pytest.raises(EngineError, match="failed to evaluate data.main"):
+    with pytest.raises(EngineError, match=r"failed to evaluate data\.main"):
         engine.query("main", {"x": True, "y": True})
 
 
