@@ -23,7 +23,7 @@ MAX_LEVEL = 3
 
 
 def _location(manifest: Document | None, pointer: Any) -> Location | None:
-    if manifest is None or not isinstance(pointer, str) or not pointer.startswith("/") and pointer != "":
+    if manifest is None or not isinstance(pointer, str) or (not pointer.startswith("/") and pointer != ""):
         return None
     pos = manifest.position(pointer)
     return Location(pos.file, pos.line, pos.column, pointer)

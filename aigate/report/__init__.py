@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from aigate.errors import UsageError
-from aigate.report.interface import ReportContext, Renderer
+from aigate.report.interface import Renderer, ReportContext
 
 # format name -> module under aigate.report exposing ``render(ctx) -> str``
 FORMATS: dict[str, str] = {
