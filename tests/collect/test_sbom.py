@@ -213,3 +213,11 @@ def test_unique_items_is_still_enforced(ml_project: Any) -> None:
     dup = copy.deepcopy(doc)
     dup["components"].append(copy.deepcopy(dup["components"][0]))
     assert any(e.startswith("/components: ") and "non-unique" in e for e in validate_bom(dup))
+
+
+def test_timestamp_from_source_date_epoch(make_ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    ctx = make_ctx({"model": {"name": "m", "version": "1", "artifacts": []}})
+    ctx.options.pop("timestamp")
+    doc = json.loads(SbomCollector().collect(ctx).files["sbom.cdx.json"])
+    assert doc["metadata"]["timestamp"] == "2026-01-01T00:00:00+00:00"
