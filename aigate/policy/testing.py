@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,11 +40,13 @@ def test_names(module: PolicyModule) -> list[tuple[str, int]]:
 
 
 def _evaluate(modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any],
-              packages: list[str]) -> dict[str, Any]:
+              packages: list[str], exact: bool = False) -> dict[str, Any]:
     from aigate.policy.embedded import EmbeddedEngine
 
     engine = EmbeddedEngine()
     engine.compile(modules + tests, data)
+    if exact:
+        return {ref: engine.query(ref, {}) for ref in packages}
     # regopy compiles the whole program on every query, so ask once per top-level package
     # and walk down to each test package, instead of once per package
     out: dict[str, Any] = {}
@@ -60,14 +61,14 @@ def _evaluate(modules: list[PolicyModule], tests: list[PolicyModule], data: dict
 
 
 def _in_child(modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any],
-              packages: list[str]) -> tuple[str, Any]:
+              packages: list[str], exact: bool = False) -> tuple[str, Any]:
     """Run ``_evaluate`` in a forked child; return ("ok", results) | ("error", AigateError) | ("crash", signal)."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
         os.close(read_fd)
         try:
-            payload = {"ok": _evaluate(modules, tests, data, packages)}
+            payload = {"ok": _evaluate(modules, tests, data, packages, exact)}
         except AigateError as exc:
             payload = {"error": {"type": type(exc).__name__, "line": exc.one_line()}}
         except BaseException as exc:  # report, never hang the parent
@@ -92,38 +93,45 @@ def _in_child(modules: list[PolicyModule], tests: list[PolicyModule], data: dict
     return "error", cls(err["line"])
 
 
+CRASH_HINT = (
+    "regopy cannot evaluate whole-input `with input as {...}` overrides of rules that call "
+    "builtins (it fails or crashes); override single keys (`with input.manifest as ...`) instead"
+)
+
+
+def _evaluate_each(modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any]) -> list[TestResult]:
+    """Fallback when the one-query run failed: each test rule alone, so one bad test names itself."""
+    out: list[TestResult] = []
+    for module in tests:
+        for name, line in test_names(module):
+            ref = f"{module.package}.{name}"
+            status, value = _in_child(modules, tests, data, [ref], exact=True)
+            if status == "ok":
+                passed = value.get(ref) is True
+                out.append(TestResult(module.package, name, passed, module.name, line,
+                                      None if passed else "false or undefined"))
+            elif status == "error" and isinstance(value, InputError):
+                raise value
+            else:
+                what = "crashed" if status == "crash" else "failed"
+                out.append(TestResult(module.package, name, False, module.name, line,
+                                      f"the embedded engine {what} evaluating it (in regopy one failing rule "
+                                      f"fails every query of its package); {CRASH_HINT}"))
+    return out
+
+
 def run_tests(modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any]) -> list[TestResult]:
     packages = sorted({t.package for t in tests})
     status, value = _in_child(modules, tests, data, packages)
-    if status == "error":
-        raise value
-    results_by_pkg: dict[str, Any]
-    crashed: dict[str, int] = {}
-    if status == "ok":
-        results_by_pkg = value
-    else:
-        results_by_pkg = {}
-        for pkg in packages:
-            own = [t for t in tests if t.package == pkg]
-            st, val = _in_child(modules, own, data, [pkg])
-            if st == "ok":
-                results_by_pkg.update(val)
-            elif st == "error":
-                raise val
-            else:
-                crashed[pkg] = int(val)
+    if status == "error" and isinstance(value, InputError):
+        raise value  # a policy or test that does not compile: exit 2
+    if status != "ok":
+        return _evaluate_each(modules, tests, data)
     out: list[TestResult] = []
     for module in tests:
-        result = results_by_pkg.get(module.package)
+        result = value.get(module.package)
         for name, line in test_names(module):
-            if module.package in crashed:
-                sig = crashed[module.package]
-                out.append(TestResult(module.package, name, False, module.name, line,
-                                      f"the embedded engine crashed ({signal.Signals(sig).name if sig else 'no result'}); "
-                                      "regopy crashes on `with input as {...}` over rules that call builtins: "
-                                      "override single keys (`with input.manifest as ...`) instead"))
-                continue
-            value = result.get(name) if isinstance(result, dict) else None
-            out.append(TestResult(module.package, name, value is True, module.name, line,
-                                  None if value is True else "false or undefined"))
+            passed = isinstance(result, dict) and result.get(name) is True
+            out.append(TestResult(module.package, name, passed, module.name, line,
+                                  None if passed else "false or undefined"))
     return out

@@ -1,0 +1,125 @@
+"""``aigate init``, ``aigate validate``, ``aigate policy test``, ``--version``, usage errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aigate_cli import aigate, git
+
+from aigate import __version__
+
+
+def test_init_scaffold_validates_and_never_overwrites(tmp_path: Path) -> None:
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "model.onnx").write_bytes(b"\x08\x07")
+    run = aigate("init", "-C", str(tmp_path), "--name", "Churn Model", "--version", "2.0.1")
+    assert run.returncode == 0, run
+    manifest = (tmp_path / "aigate.yaml").read_text()
+    assert "name: churn-model" in manifest and 'version: "2.0.1"' in manifest
+    assert "path: weights/model.onnx" in manifest and "format: onnx" in manifest
+    for path in (".aigate/policy-data.yaml", ".aigate/ci/github-workflow.yml", ".aigate/ci/gitlab-ci.yml",
+                 ".aigate/ci/pre-commit-config.yaml"):
+        assert (tmp_path / path).is_file(), path
+    valid = aigate("validate", "-C", str(tmp_path), "--data", str(tmp_path / ".aigate/policy-data.yaml"))
+    assert valid.returncode == 0 and "aigate.yaml: valid (churn-model 2.0.1)" in valid.stdout, valid
+    before = manifest
+    again = aigate("init", "-C", str(tmp_path))
+    assert again.returncode == 2 and "already exist" in again.stderr and "--force" in again.stderr, again
+    assert (tmp_path / "aigate.yaml").read_text() == before
+    forced = aigate("init", "-C", str(tmp_path), "--force", "--version", "3.0.0")
+    assert forced.returncode == 0 and 'version: "3.0.0"' in (tmp_path / "aigate.yaml").read_text()
+
+
+def test_init_then_check_runs_the_gate(tmp_path: Path) -> None:
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "model.safetensors").write_bytes(
+        (Path(__file__).parent / "cases" / "_base" / "model" / "model.safetensors").read_bytes())
+    assert aigate("init", "-C", str(tmp_path)).returncode == 0
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "scaffold")
+    run = aigate("check", "--dry-run", "-C", str(tmp_path), "--format", "json")
+    # the scaffold names documents the project does not have yet: the gate says so and fails
+    assert run.returncode == 1, run
+    doc = json.loads(run.stdout)
+    assert any(f["rule"] == "model-card-missing" for f in doc["findings"])
+
+
+def _policy_dir(tmp_path: Path, test_body: str) -> Path:
+    d = tmp_path / "policy"
+    d.mkdir()
+    (d / "k8s.rego").write_text(
+        "package main\nimport rego.v1\n\n"
+        'deny contains msg if { input.kind == "Deployment"; not input.spec.replicas\n  msg := "replicas must be set" }\n'
+    )
+    (d / "k8s_test.rego").write_text("package main_test\nimport rego.v1\nimport data.main\n\n" + test_body)
+    return d
+
+
+def test_policy_test_passes_and_fails(tmp_path: Path) -> None:
+    d = _policy_dir(tmp_path,
+                    'test_deny_without_replicas if { count(main.deny) == 1 with input.kind as "Deployment" }\n'
+                    'test_wrong_expectation if { count(main.deny) == 0 with input.kind as "Deployment" }\n')
+    run = aigate("policy", "test", "--no-builtin", "--policy", str(d), "--format", "json")
+    assert run.returncode == 1, run
+    doc = json.loads(run.stdout)
+    results = {t["name"]: t["passed"] for t in doc["tests"]}
+    assert results == {"test_deny_without_replicas": True, "test_wrong_expectation": False}
+    text = aigate("policy", "test", "--no-builtin", "--policy", str(d))
+    assert "FAIL: " in text.stdout and "data.main_test.test_wrong_expectation (false or undefined)" in text.stdout
+    assert "2 tests, 1 passed, 0 warnings, 1 failures, 0 exceptions" in text.stdout
+
+
+def test_policy_test_survives_a_regopy_failure(tmp_path: Path) -> None:
+    # whole-input `with input as {...}` over a rule that calls a builtin (here `!=`) fails in
+    # regopy 1.5.2 (reading such an output used to crash the process), and it fails every query
+    # of its package: both tests are reported failed, with the reason, and the run goes on
+    d = tmp_path / "policy"
+    d.mkdir()
+    (d / "k8s.rego").write_text(
+        "package main\nimport rego.v1\n\n"
+        'deny contains msg if { input.kind != "Service"; not input.spec.replicas\n  msg := "replicas must be set" }\n'
+    )
+    (d / "k8s_test.rego").write_text(
+        "package main_test\nimport rego.v1\nimport data.main\n\n"
+        'test_whole_input if { count(main.deny) == 1 with input as {"kind": "Deployment"} }\n'
+        'test_single_key if { count(main.deny) == 1 with input.kind as "Deployment" }\n'
+    )
+    run = aigate("policy", "test", "--no-builtin", "--policy", str(d), "--format", "json")
+    assert run.returncode == 1, run
+    tests = {t["name"]: t for t in json.loads(run.stdout)["tests"]}
+    assert tests["test_whole_input"]["passed"] is False
+    assert "override single keys" in tests["test_whole_input"]["error"]
+    assert tests["test_single_key"]["passed"] is False
+    assert "fails every query of its package" in tests["test_single_key"]["error"]
+    (d / "k8s_test.rego").write_text(
+        "package main_test\nimport rego.v1\nimport data.main\n\n"
+        'test_single_key if { count(main.deny) == 1 with input.kind as "Deployment" }\n'
+    )
+    fixed = aigate("policy", "test", "--no-builtin", "--policy", str(d))
+    assert fixed.returncode == 0 and "1 tests, 1 passed" in fixed.stdout, fixed
+
+
+def test_policy_test_with_no_tests_is_not_a_pass(tmp_path: Path) -> None:
+    d = tmp_path / "policy"
+    d.mkdir()
+    (d / "p.rego").write_text('package main\nimport rego.v1\ndeny contains "x" if input.bad\n')
+    run = aigate("policy", "test", "--no-builtin", "--policy", str(d))
+    assert run.returncode == 2 and "no Rego test files" in run.stderr, run
+
+
+def test_builtin_library_tests_pass() -> None:
+    run = aigate("policy", "test", "--format", "json")
+    assert run.returncode == 0, run
+    summary = json.loads(run.stdout)["summary"]
+    assert summary["failures"] == 0 and summary["tests"] >= 100
+
+
+def test_version_and_usage_errors() -> None:
+    run = aigate("--version")
+    assert run.returncode == 0 and run.stdout.strip() == f"aigate, version {__version__}"
+    bad = aigate("check", "--no-such-flag")
+    assert bad.returncode == 2 and "No such option" in bad.stderr and "Traceback" not in bad.stderr
+    unknown = aigate("frobnicate")
+    assert unknown.returncode == 2
