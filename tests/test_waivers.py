@@ -58,7 +58,7 @@ def test_expired_ownerless_and_too_long_waivers_deny(tmp_path: Path) -> None:
     assert any("has no owner" in m for m in messages)
     assert any("runs 340 days; policy allows at most 90" in m for m in messages)
     # a broken waiver waives nothing
-    assert [f for f in _by(doc, "RBAC") if f["rule"] == "public-anonymous-endpoint"][0]["severity"] == "deny"
+    assert next(f for f in _by(doc, "RBAC") if f["rule"] == "public-anonymous-endpoint")["severity"] == "deny"
     assert doc["decision"] == "fail"
 
 
