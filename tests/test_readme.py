@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from pathlib import Path
 
 from aigate_cli import REPO, aigate
 
