@@ -1,0 +1,61 @@
+"""Done-when 2 on the real CLI: 20 secrets in the environment of `aigate check` reach no bundle
+file and no output format (stdout, stderr, and every --format/--output pair)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from collect_secrets import FRAGMENTS, SECRET_VALUES, SECRETS
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "fraud-detector"
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "github", "gitlab")
+
+
+@pytest.mark.skipif(not EXAMPLE.is_dir(), reason="the example project is not in this tree")
+def test_no_secret_in_any_bundle_file_or_output_format(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    shutil.copytree(EXAMPLE, project)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(project)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "release"], check=True)
+    bundle = tmp_path / "bundle"
+    outs = tmp_path / "out"
+    outs.mkdir()
+    cmd = [
+        sys.executable,
+        "-m",
+        "aigate",
+        "check",
+        "-C",
+        str(project),
+        "--dry-run",
+        "--bundle-dir",
+        str(bundle),
+    ]
+    if (project / "policy-data.yaml").exists():
+        cmd += ["--data", str(project / "policy-data.yaml")]
+    for fmt in FORMATS:
+        cmd += ["--format", fmt, "--output", str(outs / f"report.{fmt}")]
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "GITLAB_CI")}
+    env.update(SECRETS)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode in (0, 1), proc.stderr
+    files = [p for p in bundle.rglob("*") if p.is_file()] + sorted(outs.iterdir())
+    assert len(files) > len(FORMATS) + 4
+    assert {"environment.json", "env-lock.json", "sbom.cdx.json", "licenses.json"} <= {p.name for p in files}
+    texts = {str(p): p.read_bytes().decode("utf-8", "replace") for p in files}
+    texts["<stdout>"], texts["<stderr>"] = proc.stdout, proc.stderr
+    assert len(SECRET_VALUES) == 20
+    for name, value in SECRETS.items():
+        if name == "CI_JOB_IMAGE":
+            continue  # not a secret: an image reference (allowlisted, recorded)
+        needle = FRAGMENTS.get(name, value)
+        leaks = [where for where, text in texts.items() if needle in text]
+        assert not leaks, f"secret from {name} leaked into {leaks}"
