@@ -69,6 +69,8 @@ def plan(root: Path, *, name: str | None, version: str, model: str | None) -> li
         text = _template(template)
         for key, value in values.items():
             text = text.replace("{{" + key + "}}", value)
+        # the CI templates are the tested examples/ci files; point them at this project
+        text = text.replace("project-dir: examples/fraud-detector", "project-dir: .")
         files.append(ScaffoldFile(target, text))
     return files
 

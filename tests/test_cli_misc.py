@@ -123,3 +123,11 @@ def test_version_and_usage_errors() -> None:
     assert bad.returncode == 2 and "No such option" in bad.stderr and "Traceback" not in bad.stderr
     unknown = aigate("frobnicate")
     assert unknown.returncode == 2
+
+
+def test_init_ci_snippets_are_the_tested_example_files() -> None:
+    from aigate_cli import REPO
+
+    templates = REPO / "aigate" / "data" / "templates"
+    for name in ("github-workflow.yml", "gitlab-ci.yml", "pre-commit-config.yaml"):
+        assert (templates / name).read_text() == (REPO / "examples" / "ci" / name).read_text(), name
