@@ -307,6 +307,10 @@ def run_check(config: CheckConfig) -> CheckResult:
     timings["evaluate"] = time.perf_counter() - t2
 
     decision = decide(config, findings, user_findings, catalog, policy_data, now_epoch)
+    # evidence summaries the reports render (report.md lists sign-offs and artifacts for auditors)
+    for key in ("signoffs", "artifacts"):
+        if input_doc.get(key) is not None:
+            decision.meta[key] = input_doc[key]
     report = ReportContext(
         decision=decision,
         controls=catalog,
