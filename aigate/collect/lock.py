@@ -124,9 +124,9 @@ def parse_requirements(text: str, display: str) -> dict[str, dict[str, Any]]:
                 position=Position(display, n),
                 hint="a lock pins every package",
             )
+        # without --hash the versions are still cross-checked; the DEP control warns that
+        # such a file pins versions but not artifacts (see lockfile["hashed"])
         hashes = re.findall(r"--hash[= ]\s*([a-z0-9]+:[0-9a-fA-F]+)", line)
-        if not hashes:
-            raise InputError(f"requirement {m.group(1)} has no --hash", position=Position(display, n))
         marker = m.group(4)[1:].strip() if m.group(4) else None
         out[_pyenv.normalize(m.group(1))] = {"version": m.group(3), "marker": marker, "hashes": hashes}
     return out
@@ -206,7 +206,7 @@ def collect_lock(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, bytes]]
     declared = _declared_lockfile(ctx.manifest)
     if declared is not None:
         pointer, rel, fmt = declared
-        where = Position(str(ctx.manifest_path))
+        where = Position(ctx.manifest_display)
         path = resolve_inside(ctx.root, rel, what=f"lock file ({pointer})", position=where)
         try:
             raw = path.read_bytes()
@@ -221,10 +221,17 @@ def collect_lock(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, bytes]]
         locked = parse_pylock(text, rel) if fmt == "pylock" else parse_requirements(text, rel)
         mismatches = cross_check(packages, locked, interp.facts.get("markers"))
         files["pylock.toml" if fmt == "pylock" else "requirements.txt"] = raw
-        lockfile = {"path": rel, "format": fmt, "packages_count": len(locked)}
+        lockfile = {
+            "path": rel,
+            "format": fmt,
+            "packages_count": len(locked),
+            "hashed": fmt == "pylock" or all(entry.get("hashes") for entry in locked.values()),
+        }
     files["env-lock.json"] = to_json_bytes(lock_doc)
     data = {
-        "lock": {"source": "installed", "packages": packages, "packages_count": len(packages)},
+        # the per-package list lives in env-lock.json: policies see counts, so a 5,000-package
+        # environment does not slow every evaluation (docs/input.md)
+        "lock": {"source": "installed", "packages_count": len(packages)},
         "lockfile": lockfile,
         "lock_mismatches": mismatches,
         "broken_distributions": [

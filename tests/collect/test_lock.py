@@ -31,7 +31,8 @@ def _env(fresh_venv: tuple[Path, Path], dist_writer: Any) -> Path:
 def test_lock_records_installed_state(make_ctx: Any, fresh_venv: tuple[Path, Path], dist_writer: Any) -> None:
     venv = _env(fresh_venv, dist_writer)
     ev = LockCollector().collect(make_ctx({}, python=str(venv)))
-    pkgs = {p["name"]: p for p in ev.data["lock"]["packages"]}
+    env_lock = json.loads(ev.files["env-lock.json"])
+    pkgs = {p["name"]: p for p in env_lock["packages"]}
     assert set(pkgs) == {"alpha", "beta", "gamma-pkg"}
     g = pkgs["gamma-pkg"]
     assert g["direct_url"] == {"url": "https://github.com/acme/gamma", "vcs": "git", "commit": "c" * 40}
@@ -40,7 +41,7 @@ def test_lock_records_installed_state(make_ctx: Any, fresh_venv: tuple[Path, Pat
     assert pkgs["alpha"]["record_sha256"] == hashlib.sha256(record).hexdigest()
     assert pkgs["alpha"]["license_expression"] == "MIT"
     assert ev.data["lockfile"] is None and ev.data["lock_mismatches"] == []
-    assert json.loads(ev.files["env-lock.json"])["packages"] == ev.data["lock"]["packages"]
+    assert ev.data["lock"] == {"source": "installed", "packages_count": 3}  # the list stays in env-lock.json
 
 
 def test_pylock_cross_check(make_ctx: Any, fresh_venv: tuple[Path, Path], dist_writer: Any) -> None:
@@ -68,7 +69,7 @@ marker = "sys_platform == 'win32'"
 """
     (ctx.root / "pylock.toml").write_text(text)
     ev = LockCollector().collect(ctx)
-    assert ev.data["lockfile"] == {"path": "pylock.toml", "format": "pylock", "packages_count": 4}
+    assert ev.data["lockfile"] == {"path": "pylock.toml", "format": "pylock", "packages_count": 4, "hashed": True}
     assert ev.files["pylock.toml"] == text.encode()
     assert sorted((m["name"], m["kind"]) for m in ev.data["lock_mismatches"]) == [
         ("beta", "version"),
@@ -96,8 +97,13 @@ def test_hashed_requirements(make_ctx: Any, fresh_venv: tuple[Path, Path], dist_
     ev = LockCollector().collect(ctx)
     assert [(m["name"], m["kind"]) for m in ev.data["lock_mismatches"]] == [("gamma-pkg", "version")]
     assert "requirements.txt" in ev.files
-    with pytest.raises(InputError, match="has no --hash"):
-        parse_requirements("alpha==1.0\n", "requirements.txt")
+    assert ev.data["lockfile"]["hashed"] is True
+    # unhashed: versions are still cross-checked; the DEP control warns (lockfile.hashed false)
+    assert parse_requirements("alpha==1.0\n", "requirements.txt") == {"alpha": {"version": "1.0", "marker": None, "hashes": []}}
+    (ctx.root / "requirements.txt").write_text("alpha==1.0.0\nbeta==2.1.0\ngamma-pkg==0.5\n")
+    unhashed = LockCollector().collect(ctx)
+    assert unhashed.data["lockfile"]["hashed"] is False
+    assert [(m["name"], m["kind"]) for m in unhashed.data["lock_mismatches"]] == [("gamma-pkg", "version")]
     with pytest.raises(InputError, match="not pinned"):
         parse_requirements("alpha>=1.0 --hash=sha256:00\n", "requirements.txt")
 

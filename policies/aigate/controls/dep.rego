@@ -92,7 +92,7 @@ deny contains f if {
 
 deny contains f if {
 	util.present("dependencies")
-	count(object.get(input.dependencies, ["lock", "packages"], [])) == 0
+	object.get(input.dependencies, ["lock", "packages_count"], 0) == 0
 	f := {
 		"rule": "no-dependency-record",
 		"msg": "the dependency collector recorded no installed packages; check the interpreter aigate inspects (--python)",
@@ -131,5 +131,19 @@ deny contains f if {
 	f := {
 		"rule": "model-not-hashed",
 		"msg": util.say("SBOM model component %s has no SHA-256 hash", [object.get(mdl, "path", object.get(mdl, "name", "?"))]),
+	}
+}
+
+# A requirements file without --hash pins versions but not artifacts: the same version can be
+# rebuilt with other bytes.
+warn contains f if {
+	util.present("dependencies")
+	lf := object.get(input.dependencies, "lockfile", null)
+	is_object(lf)
+	lf.hashed == false
+	f := {
+		"rule": "lockfile-unhashed",
+		"msg": util.say("%s pins versions but not artifacts (no --hash); regenerate it with hashes (pip-compile --generate-hashes) or use a PEP 751 pylock.toml", [lf.path]),
+		"pointer": "/dependencies",
 	}
 }

@@ -7,7 +7,7 @@ import data.aigate.testing as t
 
 sbom := {"spec_version": "1.6", "valid": true, "components_count": 90, "packages_count": 88, "models": [{"name": "fraud-detector", "version": "1.4.0", "sha256": "ab", "path": "model/model.safetensors"}]}
 
-deps := {"lock": {"source": "installed", "packages": [{"name": "numpy", "version": "2.1.3"}]}, "lockfile": {"path": "pylock.toml", "format": "pylock", "packages_count": 88}, "lock_mismatches": []}
+deps := {"lock": {"source": "installed", "packages_count": 1}, "lockfile": {"path": "pylock.toml", "format": "pylock", "packages_count": 88}, "lock_mismatches": []}
 
 run_dep(mf, files, sb, dp) := {"deny": d, "warn": w} if {
 	c := t.cfg
@@ -46,7 +46,7 @@ test_warn_evidence_no_dependency_file_installed_state if {
 }
 
 test_deny_evidence_no_dependency_record if {
-	dp := json.patch(deps, [{"op": "replace", "path": "/lock/packages", "value": []}])
+	dp := json.patch(deps, [{"op": "replace", "path": "/lock/packages_count", "value": 0}])
 	"no-dependency-record" in t.rule_names(run_dep(t.manifest, t.files, sbom, dp).deny)
 }
 
@@ -98,4 +98,20 @@ test_basis_evidence_with_sbom_and_dependencies if {
 	sb := sbom
 	dp := deps
 	dep.basis == "evidence" with input.manifest as mf with input.sbom as sb with input.dependencies as dp
+}
+
+test_unhashed_requirements_warn if {
+	lf := {"path": "requirements.txt", "format": "requirements", "packages_count": 88, "hashed": false}
+	dp := json.patch(deps, [{"op": "replace", "path": "/lockfile", "value": lf}])
+	ws := dep.warn with input.dependencies as dp with input.sbom as sbom
+	some w in ws
+	w.rule == "lockfile-unhashed"
+	contains(w.msg, "requirements.txt pins versions but not artifacts")
+}
+
+test_hashed_lock_does_not_warn if {
+	ws := dep.warn with input.dependencies as deps with input.sbom as sbom
+	every w in ws {
+		w.rule != "lockfile-unhashed"
+	}
 }
