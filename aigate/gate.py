@@ -274,6 +274,8 @@ def run_check(config: CheckConfig) -> CheckResult:
             "repository": config.repository,
             "trusted_root": config.trusted_root,
             "tag_pattern": config.release_tags,
+            # license and NOTICE texts go into the bundle for auditors (not needed to decide)
+            "license_texts": bool(config.bundle_dir) or not config.dry_run,
             "signoffs": {
                 "base": config.since or "auto",
                 "release_tag_glob": config.release_tags,
