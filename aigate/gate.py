@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aigate import __version__
-from aigate.collect import COLLECTORS, load_collectors
+from aigate.collect import COLLECTORS, FAST_PATH, load_collectors
 from aigate.collect.interface import CollectContext, Evidence
 from aigate.errors import InputError, UsageError
 from aigate.findings import Decision, Finding, summarize
@@ -162,6 +162,11 @@ def collect(
     Collectors skip themselves on the fast path (``ctx.fast``) and say so in ``Evidence.skipped``.
     """
     evidence: dict[str, Evidence] = dict(prior or {})
+    if ctx.fast:
+        for name in names:
+            if name not in FAST_PATH:
+                evidence[name] = Evidence(name, None, skipped="fast path (--fast): not collected")
+        names = tuple(n for n in names if n in FAST_PATH)
     for collector in load_collectors(names):
         module_name = type(collector).__module__.rsplit(".", 1)[-1]
         ctx.options["evidence"] = {ev.key: ev.data for ev in evidence.values()}

@@ -26,6 +26,11 @@ COLLECTORS: tuple[str, ...] = (
 )
 
 
+#: the pre-commit path (``--fast``) runs only these; the others skip without even being imported
+#: (their imports — cyclonedx, gitpython, sigstore — cost more than the whole fast check)
+FAST_PATH: frozenset[str] = frozenset({"files", "git", "ci", "reports"})
+
+
 def load_collectors(names: tuple[str, ...] = COLLECTORS) -> list[Collector]:
     out: list[Collector] = []
     for name in names:

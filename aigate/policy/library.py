@@ -16,6 +16,11 @@ from typing import Any
 
 import yaml
 
+try:
+    from yaml import CSafeLoader as _YamlLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
+
 from aigate.errors import InputError, Position
 from aigate.policy.interface import PolicyModule
 from aigate.report.interface import ControlInfo
@@ -83,7 +88,7 @@ def parse_metadata(source: str, name: str) -> list[tuple[int, dict[str, Any]]]:
                 body.append(text[1:] if text.startswith(" ") else text)
                 j += 1
             try:
-                meta = yaml.safe_load("\n".join(body)) or {}
+                meta = yaml.load("\n".join(body), Loader=_YamlLoader) or {}
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
                 line = start + 1 + (mark.line if mark else 0)
