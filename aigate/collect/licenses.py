@@ -25,6 +25,9 @@ from aigate.collect import _pyenv
 from aigate.collect.environment import to_json_bytes
 from aigate.collect.interface import CollectContext, Collector, Evidence
 
+#: how many entries of each list (denied, review, unknown) the policy input carries
+INPUT_LIST_CAP = 100
+
 #: verdict ranks: AND takes the worst part, OR the best alternative
 _RANK = {"allow": 0, "review": 1, "unknown": 2, "deny": 3}
 _BY_RANK = {v: k for k, v in _RANK.items()}
@@ -275,6 +278,11 @@ def collect_licenses(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, byt
         data[key].insert(
             0, {k: model_record[k] for k in ("name", "version", "expression", "reason", "source")}
         )
+    # policies see at most INPUT_LIST_CAP entries per list plus the full counts; every record is
+    # in licenses.json (a 5,000-package environment must not slow every evaluation)
+    for key in ("denied", "review", "unknown"):
+        data[f"{key}_count"] = len(data[key])
+        data[key] = data[key][:INPUT_LIST_CAP]
     files = {
         "licenses.json": to_json_bytes(
             {"format": "aigate-licenses/1", "packages": records, "summary": summary}

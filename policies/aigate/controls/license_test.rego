@@ -81,3 +81,13 @@ test_basis_evidence_with_license_evidence if {
 	deps := {"licenses": clean}
 	license.basis == "evidence" with input.manifest as mf with input.dependencies as deps
 }
+
+test_capped_lists_report_whole_counts if {
+	lic := {"summary": {"allow": 0, "deny": 0, "review": 1500, "unknown": 0}, "denied": [], "denied_count": 0,
+		"review": [{"name": "p1", "version": "1", "expression": "MPL-2.0", "reason": "review list"}], "review_count": 1500,
+		"unknown": [], "unknown_count": 0, "checked": 1500, "total": 1500}
+	ws := license.warn with input.dependencies.licenses as lic
+	some w in ws
+	w.rule == "license-review"
+	startswith(w.msg, "1500 package(s) need license review: ")
+}
