@@ -10,6 +10,7 @@ verdict.
 from __future__ import annotations
 
 from aigate.findings import Basis, Finding, Severity
+from aigate.report._common import by_control, status
 from aigate.report.interface import ReportContext
 
 _TAG = {
@@ -55,22 +56,13 @@ def render(ctx: ReportContext) -> str:
 
     if ctx.controls:
         out.append("Controls")
-        by_control: dict[str, list[Finding]] = {}
-        for f in d.findings:
-            by_control.setdefault(f.control, []).append(f)
-        for c in ctx.controls:
-            fs = by_control.get(c.id, [])
-            if any(f.severity is Severity.DENY for f in fs):
-                status = "fail" if any(f.blocking for f in fs if f.severity is Severity.DENY) else "fail (advisory)"
-            elif any(f.severity is Severity.WAIVED for f in fs):
-                status = "waived"
-            elif any(f.severity is Severity.WARN for f in fs):
-                status = "pass (warnings)"
-            else:
-                status = "pass"
+        for control, _cid, fs in by_control(ctx):
+            if control is None:
+                continue
+            word = status(fs, fail_on_warn=d.fail_on_warn)
             basis = "declared" if any(f.basis is Basis.DECLARED for f in fs) else "evidence"
-            where = f"L{c.level} {c.stream}" if c.level else "ext "
-            out.append(f"  {c.id:<11} {where:<5} {status:<16} {basis:<9} {c.title}")
+            where = f"L{control.level} {control.stream}" if control.level else "ext "
+            out.append(f"  {control.id:<11} {where:<5} {word:<16} {basis:<9} {control.title}")
         out.append("")
         out.append("Maturity (OWASP AIMA Secure Deployment)")
         names = {"A": "A (process)", "B": "B (technical)"}
