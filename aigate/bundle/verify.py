@@ -418,7 +418,7 @@ def verify_files(
         reason = index.get("unsigned_reason")
         raise VerificationFailure(
             f"{where}: the bundle is unsigned" + (f" ({reason})" if reason else ""),
-            hint="only its internal digests can be checked; pass --allow-unsigned to accept that",
+            hint="only its internal digests can be checked; pass --unsafe-allow-unsigned to accept that",
         )
     else:
         notes.append("unsigned bundle: only internal consistency was checked")

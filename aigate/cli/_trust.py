@@ -12,7 +12,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def trust_options(func: F) -> F:
-    """``--key``, ``--identity``/``--issuer``, ``--repository``, ``--trusted-root``, ``--allow-unsigned``."""
+    """``--key``, ``--identity``/``--issuer``, ``--repository``, ``--trusted-root``, ``--unsafe-allow-unsigned``."""
     options = [
         click.option(
             "--key", type=click.Path(path_type=Path, dir_okay=False), help="PEM public key (key-signed)."
@@ -26,9 +26,11 @@ def trust_options(func: F) -> F:
             help="Pinned Sigstore trusted_root.json (default: the production root shipped with sigstore).",
         ),
         click.option(
-            "--allow-unsigned",
+            "--unsafe-allow-unsigned",
+            "allow_unsigned",
             is_flag=True,
-            help="Accept unsigned bundles (only internal digests are checked; unsafe).",
+            help="Accept unsigned bundles: only internal digests are checked, anyone could have written them. "
+            "Logged on every use.",
         ),
     ]
     for opt in reversed(options):
@@ -46,4 +48,10 @@ def make_trust(
 ) -> Any:
     from aigate.bundle.verify import Trust
 
+    if allow_unsigned:
+        click.echo(
+            "aigate: warning: --unsafe-allow-unsigned: unsigned bundles are accepted; only their internal "
+            "digests are checked",
+            err=True,
+        )
     return Trust(key, identity, issuer, repository, trusted_root, allow_unsigned)

@@ -230,7 +230,7 @@ def test_index_naming_an_artifact_outside_is_refused_before_any_read(tmp_path, p
     index = json.loads((tmp_path / "u" / INDEX).read_bytes())
     index["artifacts"][0]["path"] = "../../etc/passwd"
     (tmp_path / "u" / INDEX).write_text(json.dumps(index))
-    proc = aigate("verify", tmp_path / "u", "--allow-unsigned", "--artifacts", project)
+    proc = aigate("verify", tmp_path / "u", "--unsafe-allow-unsigned", "--artifacts", project)
     assert proc.returncode == 1 and "not a plain relative path" in proc.stderr
 
 
@@ -238,7 +238,7 @@ def test_unsigned_bundle_needs_allow_unsigned(tmp_path, project, make_bundle, ai
     make_bundle(tmp_path / "u", project, signing="none")
     proc = aigate("verify", tmp_path / "u")
     assert proc.returncode == 1 and "unsigned" in proc.stderr
-    proc = aigate("verify", tmp_path / "u", "--allow-unsigned", "--artifacts", project)
+    proc = aigate("verify", tmp_path / "u", "--unsafe-allow-unsigned", "--artifacts", project)
     assert proc.returncode == 0 and "note: unsigned bundle" in proc.stdout
 
 
