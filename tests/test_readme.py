@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+from pathlib import Path
 
-from aigate_cli import REPO, aigate
+from aigate_cli import REPO, aigate, git
 
 README = REPO / "README.md"
 UPDATE = os.environ.get("AIGATE_UPDATE_README") == "1"
@@ -41,9 +43,16 @@ def test_controls_table_matches_the_catalog() -> None:
     _check("controls", run.stdout)
 
 
-def test_failing_example_output_is_real() -> None:
+def test_failing_example_output_is_real(tmp_path: Path) -> None:
+    # a committed copy in its own repository: the output must not depend on whether the aigate
+    # checkout has uncommitted changes (ENV warns on a dirty work tree)
+    example = tmp_path / "examples" / "fraud-detector-failing"
+    shutil.copytree(REPO / "examples" / "fraud-detector-failing", example)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "example")
     run = aigate("check", "--dry-run", "-C", "examples/fraud-detector-failing", "--data",
-                 "examples/fraud-detector-failing/policy-data.yaml", cwd=REPO)
+                 "examples/fraud-detector-failing/policy-data.yaml", cwd=tmp_path)
     assert run.returncode == 1, run
     keep = [ln for ln in run.stdout.splitlines()
             if ln.startswith(("FAIL - ", "  stream ", "decision: ")) or re.fullmatch(r"\d+ tests, .*", ln)]

@@ -323,7 +323,7 @@ def full_evidence_input(components: int = 5000) -> dict[str, Any]:
             "runtime_files": {"serving/config.yaml": "0" * 64},
         },
         "dependencies": {
-            "lock": {"source": "installed", "packages": [{"name": "numpy", "version": "2.1.0"}]},
+            "lock": {"source": "installed", "packages_count": 1},
             "lockfile": {"path": "pylock.toml", "format": "pylock", "packages_count": components - 1},
             "lock_mismatches": [],
             "licenses": {
