@@ -75,7 +75,9 @@ def _as_numbers(values: list[str]) -> list[float] | None:
 
 def psi_numeric(ref: list[float], cur: list[float], bins: int = 10) -> float:
     ref_sorted = sorted(ref)
-    edges = sorted({ref_sorted[min(len(ref_sorted) - 1, int(len(ref_sorted) * i / bins))] for i in range(1, bins)})
+    edges = sorted(
+        {ref_sorted[min(len(ref_sorted) - 1, int(len(ref_sorted) * i / bins))] for i in range(1, bins)}
+    )
 
     def dist(values: list[float]) -> list[float]:
         counts = [0] * (len(edges) + 1)
@@ -83,6 +85,7 @@ def psi_numeric(ref: list[float], cur: list[float], bins: int = 10) -> float:
             counts[bisect.bisect_right(edges, v)] += 1
         total = max(len(values), 1)
         return [max(c / total, EPS) for c in counts]
+
     return _psi(dist(ref), dist(cur))
 
 
@@ -93,6 +96,7 @@ def psi_categorical(ref: list[str], cur: list[str]) -> float:
         counts = Counter(values)
         total = max(len(values), 1)
         return [max(counts[c] / total, EPS) for c in cats]
+
     return _psi(dist(ref), dist(cur))
 
 
@@ -130,7 +134,9 @@ def drift_report(
     names = features or [c for c in ref_cols if c in cur_cols]
     missing = [n for n in names if n not in ref_cols or n not in cur_cols]
     if missing:
-        raise InputError(f"feature(s) {', '.join(missing)} not in both datasets", position=Position(str(current), 1))
+        raise InputError(
+            f"feature(s) {', '.join(missing)} not in both datasets", position=Position(str(current), 1)
+        )
     out: dict[str, Any] = {}
     for name in names:
         rn, cn = _as_numbers(ref_cols[name]), _as_numbers(cur_cols[name])
@@ -149,8 +155,16 @@ def drift_report(
         "version": version,
         "method": method,
         "threshold": threshold,
-        "reference": {"file": str(reference), "sha256": ref_digest, "rows": len(next(iter(ref_cols.values()), []))},
-        "current": {"file": str(current), "sha256": cur_digest, "rows": len(next(iter(cur_cols.values()), []))},
+        "reference": {
+            "file": str(reference),
+            "sha256": ref_digest,
+            "rows": len(next(iter(ref_cols.values()), [])),
+        },
+        "current": {
+            "file": str(current),
+            "sha256": cur_digest,
+            "rows": len(next(iter(cur_cols.values()), [])),
+        },
         "features": out,
         "drifted": sorted(n for n, r in out.items() if r["drifted"]),
     }

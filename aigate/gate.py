@@ -328,7 +328,9 @@ def run_check(config: CheckConfig) -> CheckResult:
         notes=tuple(f"{name}: {ev.skipped}" for name, ev in evidence.items() if ev.skipped),
     )
     timings["total"] = time.perf_counter() - t0
-    return CheckResult(decision, report, input_doc, evidence, manifest, policy_digest, policy_data.data, timings)
+    return CheckResult(
+        decision, report, input_doc, evidence, manifest, policy_digest, policy_data.data, timings
+    )
 
 
 def _policy_digest(builtin: PolicySet, user: PolicySet | None) -> str:
@@ -366,4 +368,3 @@ def decide(
             .replace("+00:00", "Z"),
         },
     )
-

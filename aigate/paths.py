@@ -13,9 +13,7 @@ from pathlib import Path, PurePosixPath
 from aigate.errors import InputError, Position
 
 
-def resolve_inside(
-    root: Path, rel: str, *, what: str = "path", position: Position | None = None
-) -> Path:
+def resolve_inside(root: Path, rel: str, *, what: str = "path", position: Position | None = None) -> Path:
     """Return ``root/rel`` resolved, or raise InputError if it is absolute or leaves ``root``.
 
     The path need not exist (callers decide whether a missing file is a finding or an error);

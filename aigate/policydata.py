@@ -84,9 +84,7 @@ def load_policy_data(files: list[str] | tuple[str, ...]) -> PolicyData:
     return PolicyData(merged, tuple(sources), tuple(docs))
 
 
-def waiver_findings(
-    policy: PolicyData, today: dt.date
-) -> tuple[list[dict[str, Any]], list[Finding]]:
+def waiver_findings(policy: PolicyData, today: dt.date) -> tuple[list[dict[str, Any]], list[Finding]]:
     """Split waivers into the ones in force and deny findings for broken ones.
 
     An expired waiver, one without an owner or reason, or one longer than ``waiver_max_days`` is

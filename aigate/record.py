@@ -67,7 +67,9 @@ def bundle_files(result: CheckResult, previous_digest: str | None) -> dict[str, 
         files["manifest.yaml"] = result.manifest.raw
     files["report.md"] = render("markdown", result.report).encode("utf-8")
     decision = decision_document(result, previous_digest)
-    decision["inputs"] = {name: "sha256:" + hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
+    decision["inputs"] = {
+        name: "sha256:" + hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())
+    }
     files["decision.json"] = _json(decision)
     return files
 
@@ -86,7 +88,9 @@ def record(config: CheckConfig, result: CheckResult) -> CheckResult:
 
     mode = SigningMode.parse("none" if config.dry_run else config.sign)
     policy_data = result.policy_data
-    require_signing(mode, dry_run=config.dry_run, in_ci=detect_ci(os.environ) is not None, policy_data=policy_data)
+    require_signing(
+        mode, dry_run=config.dry_run, in_ci=detect_ci(os.environ) is not None, policy_data=policy_data
+    )
     previous = previous_decision_digest(result.input_doc.get("history"))
     files = bundle_files(result, previous)
     manifest = result.input_doc.get("manifest") or {}

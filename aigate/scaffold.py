@@ -15,7 +15,19 @@ from aigate.atomic import write_atomic
 from aigate.errors import InputError
 from aigate.yamlload import load_yaml_documents
 
-MODEL_SUFFIXES = (".safetensors", ".onnx", ".gguf", ".pt", ".pth", ".bin", ".pkl", ".joblib", ".npy", ".h5", ".keras")
+MODEL_SUFFIXES = (
+    ".safetensors",
+    ".onnx",
+    ".gguf",
+    ".pt",
+    ".pth",
+    ".bin",
+    ".pkl",
+    ".joblib",
+    ".npy",
+    ".h5",
+    ".keras",
+)
 FORMAT_BY_SUFFIX = {
     ".safetensors": "safetensors",
     ".onnx": "onnx",
@@ -48,7 +60,10 @@ def find_model(root: Path) -> str | None:
     candidates = sorted(
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in MODEL_SUFFIXES and ".git" not in p.parts and ".venv" not in p.parts
+        if p.is_file()
+        and p.suffix.lower() in MODEL_SUFFIXES
+        and ".git" not in p.parts
+        and ".venv" not in p.parts
     )
     return candidates[0] if candidates else None
 

@@ -193,7 +193,9 @@ class _Builder:
                     )
                 key = self._scalar(key_node)
                 if isinstance(key, (dict, list)) or not isinstance(key_node, yaml.ScalarNode):
-                    raise InputError("mapping keys must be scalars", position=_mark(self.file, key_node.start_mark))
+                    raise InputError(
+                        "mapping keys must be scalars", position=_mark(self.file, key_node.start_mark)
+                    )
                 skey = key if isinstance(key, str) else json.dumps(key) if key is not None else "null"
                 if skey in out:
                     raise InputError(
@@ -251,7 +253,9 @@ def load_yaml_documents(
             docs.append(Document(data, builder.positions, file, len(docs)))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise InputError(f"not valid YAML: {exc.problem or exc.context}", position=_mark(file, mark)) from None
+        raise InputError(
+            f"not valid YAML: {exc.problem or exc.context}", position=_mark(file, mark)
+        ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML: {exc}", position=Position(file)) from None
     except RecursionError:
@@ -298,11 +302,15 @@ def load_json_document(raw: bytes, file: str, *, limits: Limits = Limits()) -> D
     try:
         data = json.loads(text, object_pairs_hook=no_dupes, parse_constant=no_constant)
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", position=Position(file, exc.lineno, exc.colno)) from None
+        raise InputError(
+            f"not valid JSON: {exc.msg}", position=Position(file, exc.lineno, exc.colno)
+        ) from None
     return Document(data, {}, file, 0)
 
 
-def load_file(path: Path, *, limits: Limits = Limits(), what: str = "file", display: str | None = None) -> list[Document]:
+def load_file(
+    path: Path, *, limits: Limits = Limits(), what: str = "file", display: str | None = None
+) -> list[Document]:
     """Load a YAML or JSON file (by extension; YAML is a superset for anything else)."""
     file = display or str(path)
     raw = read_bounded(path, limits=limits, what=what, display=file)

@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> None:
             import traceback
 
             traceback.print_exc()
-        _error(f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} (run with --verbose for details)")
+        _error(
+            f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} (run with --verbose for details)"
+        )
         sys.exit(EXIT_FAILED)
     sys.exit(code if isinstance(code, int) else 0)

@@ -72,4 +72,5 @@ def pair_outputs(
         raise UsageError("only one --format may go to stdout; give the others an --output FILE")
     return pairs
 
+
 __all__ = ["pair_outputs", "write_atomic"]

@@ -14,31 +14,75 @@ from aigate.cli._common import output_options, pair_outputs, project_option, ver
 @project_option
 @click.option("--manifest", "manifest", help="Manifest file. [default: aigate.yaml in the project]")
 @click.option("--policy", "policy_dirs", multiple=True, help="User policy directory or file (repeatable).")
-@click.option("--data", "data_files", multiple=True, help="Policy data file, merged over the defaults (repeatable).")
-@click.option("--input", "inputs", multiple=True, help="Extra document for user policies: YAML (multi-doc) or JSON.")
-@click.option("--namespace", "namespaces", multiple=True, help="User-policy package to evaluate (glob, repeatable). [default: main]")
+@click.option(
+    "--data", "data_files", multiple=True, help="Policy data file, merged over the defaults (repeatable)."
+)
+@click.option(
+    "--input", "inputs", multiple=True, help="Extra document for user policies: YAML (multi-doc) or JSON."
+)
+@click.option(
+    "--namespace",
+    "namespaces",
+    multiple=True,
+    help="User-policy package to evaluate (glob, repeatable). [default: main]",
+)
 @click.option("--all-namespaces", is_flag=True, help="Evaluate every user-policy package.")
 @click.option("--fail-on-warn", is_flag=True, help="Warnings fail the gate (exit 1).")
-@click.option("--engine", type=click.Choice(["embedded", "opa"]), default="embedded", show_default=True,
-              help="Policy engine: embedded regopy, or a central OPA server.")
+@click.option(
+    "--engine",
+    type=click.Choice(["embedded", "opa"]),
+    default="embedded",
+    show_default=True,
+    help="Policy engine: embedded regopy, or a central OPA server.",
+)
 @click.option("--opa-url", envvar="AIGATE_OPA_URL", help="OPA server root URL (env AIGATE_OPA_URL).")
-@click.option("--opa-token", envvar="AIGATE_OPA_TOKEN", help="Bearer token for the OPA server (env AIGATE_OPA_TOKEN).")
-@click.option("--dry-run", is_flag=True,
-              help="Collect and evaluate; do not sign, do not record the decision; write a bundle only with --bundle-dir.")
-@click.option("--fast", is_flag=True, help="Pre-commit path: manifest and policies only (no SBOM, lock or hashing).")
-@click.option("--bundle-dir", type=click.Path(file_okay=False, path_type=Path), help="Write the evidence bundle here.")
+@click.option(
+    "--opa-token", envvar="AIGATE_OPA_TOKEN", help="Bearer token for the OPA server (env AIGATE_OPA_TOKEN)."
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Collect and evaluate; do not sign, do not record the decision; write a bundle only with --bundle-dir.",
+)
+@click.option(
+    "--fast", is_flag=True, help="Pre-commit path: manifest and policies only (no SBOM, lock or hashing)."
+)
+@click.option(
+    "--bundle-dir", type=click.Path(file_okay=False, path_type=Path), help="Write the evidence bundle here."
+)
 @click.option("--tar", "tarball", is_flag=True, help="Also write BUNDLE_DIR.tar.gz (reproducible).")
-@click.option("--python", "python", help="Inspect this environment (venv directory or interpreter) instead of aigate's own.")
-@click.option("--sign", default="none", show_default=True, help="Signing: none, keyless (Sigstore, ambient OIDC), key:PATH.")
-@click.option("--previous", help="The previous release's evidence bundle (decision chain, metric regression).")
+@click.option(
+    "--python",
+    "python",
+    help="Inspect this environment (venv directory or interpreter) instead of aigate's own.",
+)
+@click.option(
+    "--sign",
+    default="none",
+    show_default=True,
+    help="Signing: none, keyless (Sigstore, ambient OIDC), key:PATH.",
+)
+@click.option(
+    "--previous", help="The previous release's evidence bundle (decision chain, metric regression)."
+)
 @click.option("--bundles", help="Directory of earlier releases' bundles (chain, rollback target).")
 @click.option("--since", help="Start of the release range (default: the previous release tag).")
-@click.option("--release-tags", help="Glob naming release tags, e.g. 'v*' (default: any tag outside aigate/).")
-@click.option("--verify-key", type=click.Path(dir_okay=False), help="Public key earlier releases' bundles must be signed with.")
+@click.option(
+    "--release-tags", help="Glob naming release tags, e.g. 'v*' (default: any tag outside aigate/)."
+)
+@click.option(
+    "--verify-key",
+    type=click.Path(dir_okay=False),
+    help="Public key earlier releases' bundles must be signed with.",
+)
 @click.option("--identity", help="Keyless: signer identity earlier bundles must carry (with --issuer).")
 @click.option("--issuer", help="Keyless: OIDC issuer of that identity.")
 @click.option("--repository", help="Keyless: GitHub repository (owner/name) earlier bundles were signed in.")
-@click.option("--trusted-root", type=click.Path(dir_okay=False), help="Sigstore trusted root JSON for offline keyless verification.")
+@click.option(
+    "--trusted-root",
+    type=click.Path(dir_okay=False),
+    help="Sigstore trusted root JSON for offline keyless verification.",
+)
 @output_options()
 @verbosity_options
 def command(

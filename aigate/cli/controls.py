@@ -29,7 +29,9 @@ def command(formats: tuple[str, ...], outputs: tuple[Path, ...], quiet: bool, ve
         elif fmt == "markdown":
             rows = ["| id | level | stream | control | references |", "|---|---|---|---|---|"]
             for c in catalog:
-                refs = "; ".join(f"{REF_NAMES.get(k, k)}: {', '.join(v)}" for k, v in sorted(c.references.items()))
+                refs = "; ".join(
+                    f"{REF_NAMES.get(k, k)}: {', '.join(v)}" for k, v in sorted(c.references.items())
+                )
                 rows.append(f"| {c.id} | {c.level or '—'} | {c.stream or '—'} | {c.title} | {refs} |")
             text = "\n".join(rows) + "\n"
         else:

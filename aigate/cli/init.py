@@ -17,8 +17,15 @@ from aigate.cli._common import project_option, verbosity_options
 @click.option("--model", help="Model artifact path. [default: the first model file found in the project]")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @verbosity_options
-def command(project: Path, name: str | None, model_version: str, model: str | None, force: bool,
-            quiet: bool, verbose: bool) -> int:
+def command(
+    project: Path,
+    name: str | None,
+    model_version: str,
+    model: str | None,
+    force: bool,
+    quiet: bool,
+    verbose: bool,
+) -> int:
     """Write aigate.yaml, .aigate/policy-data.yaml and CI snippets under .aigate/ci/."""
     set_verbose(verbose)
     from aigate import scaffold
@@ -33,6 +40,8 @@ def command(project: Path, name: str | None, model_version: str, model: str | No
     if not quiet:
         for path in written:
             click.echo(f"wrote {path}")
-        click.echo("next: edit aigate.yaml, move .aigate/policy-data.yaml to a repository your organisation "
-                   "controls, then run: aigate check --dry-run")
+        click.echo(
+            "next: edit aigate.yaml, move .aigate/policy-data.yaml to a repository your organisation "
+            "controls, then run: aigate check --dry-run"
+        )
     return 0

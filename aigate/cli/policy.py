@@ -18,7 +18,9 @@ def command() -> None:
 
 @command.command("test")
 @click.option("--policy", "policy_dirs", multiple=True, help="User policy directory (repeatable).")
-@click.option("--data", "data_files", multiple=True, help="Policy data file, merged over the defaults (repeatable).")
+@click.option(
+    "--data", "data_files", multiple=True, help="Policy data file, merged over the defaults (repeatable)."
+)
 @click.option("--no-builtin", is_flag=True, help="Run only the user policies' tests.")
 @click.option("--run", "pattern", help="Only tests whose package.name contains this text.")
 @output_options(("text", "json"))
@@ -61,14 +63,21 @@ def test_command(
     failed = [r for r in results if not r.passed]
     for fmt, out in pairs:
         if fmt == "json":
-            text = json.dumps(
-                {
-                    "tests": [r.__dict__ for r in results],
-                    "summary": {"tests": len(results), "passed": len(results) - len(failed), "failures": len(failed)},
-                },
-                indent=2,
-                sort_keys=True,
-            ) + "\n"
+            text = (
+                json.dumps(
+                    {
+                        "tests": [r.__dict__ for r in results],
+                        "summary": {
+                            "tests": len(results),
+                            "passed": len(results) - len(failed),
+                            "failures": len(failed),
+                        },
+                    },
+                    indent=2,
+                    sort_keys=True,
+                )
+                + "\n"
+            )
         else:
             lines = []
             for r in results:
@@ -77,7 +86,9 @@ def test_command(
                 tag = "PASS" if r.passed else "FAIL"
                 why = f" ({r.error})" if r.error and not r.passed else ""
                 lines.append(f"{tag}: {r.file}:{r.line}: data.{r.package}.{r.name}{why}")
-            lines.append(f"{len(results)} tests, {len(results) - len(failed)} passed, 0 warnings, {len(failed)} failures, 0 exceptions")
+            lines.append(
+                f"{len(results)} tests, {len(results) - len(failed)} passed, 0 warnings, {len(failed)} failures, 0 exceptions"
+            )
             text = "\n".join(lines) + "\n"
         if out is None:
             click.echo(text, nl=False)

@@ -15,7 +15,9 @@ from aigate.cli._common import project_option, verbosity_options
 @click.option("--manifest", "manifest", help="Manifest file. [default: aigate.yaml in the project]")
 @click.option("--data", "data_files", multiple=True, help="Policy data file to validate too (repeatable).")
 @verbosity_options
-def command(project: Path, manifest: str | None, data_files: tuple[str, ...], quiet: bool, verbose: bool) -> int:
+def command(
+    project: Path, manifest: str | None, data_files: tuple[str, ...], quiet: bool, verbose: bool
+) -> int:
     """Validate the manifest against its schema (and its paths), and any policy data files."""
     set_verbose(verbose)
     from aigate.manifest import load_manifest

@@ -36,7 +36,13 @@ def describe(path: Path, *, hash_it: bool) -> dict[str, Any]:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
         digest = h.hexdigest()
-    return {"exists": True, "kind": "file", "sha256": digest, "size": st.st_size, "mtime_epoch": int(st.st_mtime)}
+    return {
+        "exists": True,
+        "kind": "file",
+        "sha256": digest,
+        "size": st.st_size,
+        "mtime_epoch": int(st.st_mtime),
+    }
 
 
 class FilesCollector(Collector):

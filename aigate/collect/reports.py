@@ -71,7 +71,9 @@ def alert_rules(root: Path, rel: str) -> dict[str, Any]:
     if promtool is None:
         summary["promtool"] = "absent"
     else:
-        proc = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60
+        )
         summary["promtool"] = "pass" if proc.returncode == 0 else "fail"
         if proc.returncode != 0:
             summary["promtool_output"] = (proc.stdout + proc.stderr).strip()[-500:]
@@ -92,7 +94,9 @@ def io_log_sample(root: Path, sample_rel: str, schema_rel: str) -> dict[str, Any
     schema_path = resolve_inside(root, schema_rel, what="I/O log schema")
     if not sample_path.is_file() or not schema_path.is_file():
         return None  # the IOLOG control reports the missing file from input.files
-    schema_doc = load_file(schema_path, limits=REPORT_LIMITS, what="I/O log schema", display=schema_rel)[0].data
+    schema_doc = load_file(schema_path, limits=REPORT_LIMITS, what="I/O log schema", display=schema_rel)[
+        0
+    ].data
     jsonschema = jsonschema_module()
     try:
         validator_cls = jsonschema.validators.validator_for(schema_doc)
@@ -150,19 +154,44 @@ def kubernetes_grants(root: Path, rels: list[str]) -> dict[str, Any]:
                 for i, rule in enumerate(data.get("rules") or []):
                     if not isinstance(rule, dict):
                         continue
-                    stars = [k for k in ("verbs", "resources", "apiGroups", "nonResourceURLs") if _has_star(rule.get(k))]
+                    stars = [
+                        k
+                        for k in ("verbs", "resources", "apiGroups", "nonResourceURLs")
+                        if _has_star(rule.get(k))
+                    ]
                     if stars:
-                        grants.append({"file": rel, "line": line, "kind": kind, "name": name,
-                                       "detail": f"rules[{i}] {', '.join(stars)}: *"})
+                        grants.append(
+                            {
+                                "file": rel,
+                                "line": line,
+                                "kind": kind,
+                                "name": name,
+                                "detail": f"rules[{i}] {', '.join(stars)}: *",
+                            }
+                        )
             elif kind in BINDING_KINDS:
                 role = (data.get("roleRef") or {}).get("name")
                 for subject in data.get("subjects") or []:
                     if isinstance(subject, dict) and subject.get("name") in ANONYMOUS:
-                        grants.append({"file": rel, "line": line, "kind": kind, "name": name,
-                                       "detail": f"binds {subject.get('name')} to {role}"})
+                        grants.append(
+                            {
+                                "file": rel,
+                                "line": line,
+                                "kind": kind,
+                                "name": name,
+                                "detail": f"binds {subject.get('name')} to {role}",
+                            }
+                        )
                 if role == "cluster-admin":
-                    grants.append({"file": rel, "line": line, "kind": kind, "name": name,
-                                   "detail": "binds cluster-admin (every verb on every resource)"})
+                    grants.append(
+                        {
+                            "file": rel,
+                            "line": line,
+                            "kind": kind,
+                            "name": name,
+                            "detail": "binds cluster-admin (every verb on every resource)",
+                        }
+                    )
     return {"documents": documents, "wildcard_grants": grants}
 
 
@@ -182,7 +211,11 @@ class ReportsCollector(Collector):
             "metrics": load_report(ctx.root, metrics_rel, "evaluation metrics file") if metrics_rel else None,
             "drift": load_report(ctx.root, drift_rel, "drift report") if drift_rel else None,
             "alerts": alert_rules(ctx.root, alerts_rel) if alerts_rel else None,
-            "io_log_sample": io_log_sample(ctx.root, sample_rel, schema_rel) if sample_rel and schema_rel else None,
-            "kubernetes": kubernetes_grants(ctx.root, [str(p) for p in k8s]) if isinstance(k8s, list) and k8s else None,
+            "io_log_sample": io_log_sample(ctx.root, sample_rel, schema_rel)
+            if sample_rel and schema_rel
+            else None,
+            "kubernetes": kubernetes_grants(ctx.root, [str(p) for p in k8s])
+            if isinstance(k8s, list) and k8s
+            else None,
         }
         return Evidence(self.key, data, files)

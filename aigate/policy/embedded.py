@@ -113,7 +113,9 @@ def _node_value(impl: Any) -> Any:
         for i in range(size):
             item = rego_node_get(impl, i)
             key = _node_value(rego_node_get(item, 0))
-            out[key if isinstance(key, str) else json.dumps(key, sort_keys=True)] = _node_value(rego_node_get(item, 1))
+            out[key if isinstance(key, str) else json.dumps(key, sort_keys=True)] = _node_value(
+                rego_node_get(item, 1)
+            )
         return out
     if kind in (NodeKind.Array, NodeKind.Set):
         return [_node_value(rego_node_get(impl, i)) for i in range(size)]

@@ -88,7 +88,11 @@ def evaluate_controls(
                     rule="control",
                     severity=Severity.PASS,
                     message=f"{control.title}: passed"
-                    + (" (declared in the manifest, not verified against evidence)" if basis is Basis.DECLARED else ""),
+                    + (
+                        " (declared in the manifest, not verified against evidence)"
+                        if basis is Basis.DECLARED
+                        else ""
+                    ),
                     basis=basis,
                     references=control.references,
                 )
@@ -259,19 +263,41 @@ def evaluate_user(
                     items = [items] if items else []
                 if not items:
                     findings.append(
-                        Finding("USER", name, Severity.PASS, f"{ns}.{name}", Basis.EVIDENCE, True, location, ns, source)
+                        Finding(
+                            "USER",
+                            name,
+                            Severity.PASS,
+                            f"{ns}.{name}",
+                            Basis.EVIDENCE,
+                            True,
+                            location,
+                            ns,
+                            source,
+                        )
                     )
                     continue
                 if kind in ("deny", "violation") and suffix in excepted:
                     # conftest semantics: the exception covers the whole rule for this document
                     message = f'data.{ns}.exception[_][_] == "{suffix}"'
                     findings.append(
-                        Finding("USER", name, Severity.EXCEPTION, message, Basis.EVIDENCE, False, location, ns, source)
+                        Finding(
+                            "USER",
+                            name,
+                            Severity.EXCEPTION,
+                            message,
+                            Basis.EVIDENCE,
+                            False,
+                            location,
+                            ns,
+                            source,
+                        )
                     )
                     continue
                 severity = Severity.WARN if kind == "warn" else Severity.DENY
                 for item in sorted(items, key=_message):
                     findings.append(
-                        Finding("USER", name, severity, _message(item), Basis.EVIDENCE, True, location, ns, source)
+                        Finding(
+                            "USER", name, severity, _message(item), Basis.EVIDENCE, True, location, ns, source
+                        )
                     )
     return findings, rules_seen

@@ -30,10 +30,26 @@ _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)\s*$", re.MULTILINE)
 CONTROLS_PACKAGE = "aigate.controls"
 # DESIGN.md's table order: level 1 A, 1 B, 2 A, 2 B, 3 A, 3 B, then the extensions
 CONTROL_ORDER = (
-    "ENV", "DEP", "TRACK", "MON", "IOLOG", "USAGE",
-    "APPROVAL", "ROLLBACK", "AUDIT", "RBAC", "ACCESSLOG", "ENCRYPT",
-    "COMPLY", "AUTOMATE", "AUDITREADY", "RESILIENCE", "DRIFT", "ALERT",
-    "MODELSAFE", "LICENSE",
+    "ENV",
+    "DEP",
+    "TRACK",
+    "MON",
+    "IOLOG",
+    "USAGE",
+    "APPROVAL",
+    "ROLLBACK",
+    "AUDIT",
+    "RBAC",
+    "ACCESSLOG",
+    "ENCRYPT",
+    "COMPLY",
+    "AUTOMATE",
+    "AUDITREADY",
+    "RESILIENCE",
+    "DRIFT",
+    "ALERT",
+    "MODELSAFE",
+    "LICENSE",
 )
 
 
@@ -92,7 +108,9 @@ def parse_metadata(source: str, name: str) -> list[tuple[int, dict[str, Any]]]:
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
                 line = start + 1 + (mark.line if mark else 0)
-                raise InputError("invalid # METADATA block (not YAML)", position=Position(name, line)) from None
+                raise InputError(
+                    "invalid # METADATA block (not YAML)", position=Position(name, line)
+                ) from None
             if not isinstance(meta, dict):
                 raise InputError("invalid # METADATA block (not a mapping)", position=Position(name, start))
             blocks.append((j + 1, meta))
@@ -114,7 +132,9 @@ def _package_metadata(source: str, name: str) -> dict[str, Any]:
     return {}
 
 
-def load_dir(path: Path, *, builtin: bool, display_root: Path | None = None) -> tuple[list[PolicyModule], list[PolicyModule]]:
+def load_dir(
+    path: Path, *, builtin: bool, display_root: Path | None = None
+) -> tuple[list[PolicyModule], list[PolicyModule]]:
     """Load ``*.rego`` under ``path``: (policy modules, test modules)."""
     if not path.exists():
         raise InputError("policy directory not found", position=Position(str(path)))

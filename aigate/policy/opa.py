@@ -62,12 +62,19 @@ class OpaEngine(Engine):
                 if resp.status_code == 400:
                     raise self._compile_error(resp.json(), module)
                 if resp.status_code != 200:
-                    raise GateFailure(f"OPA server {self.url}: uploading {module.name} returned HTTP {resp.status_code}")
+                    raise GateFailure(
+                        f"OPA server {self.url}: uploading {module.name} returned HTTP {resp.status_code}"
+                    )
                 self._policy_ids.append(policy_id)
-            resp = session.put(f"{root}/data/aigate/config", json=data.get("aigate", {}).get("config", {}),
-                               timeout=self._client.timeout)
+            resp = session.put(
+                f"{root}/data/aigate/config",
+                json=data.get("aigate", {}).get("config", {}),
+                timeout=self._client.timeout,
+            )
             if resp.status_code not in (200, 204):
-                raise GateFailure(f"OPA server {self.url}: uploading policy data returned HTTP {resp.status_code}")
+                raise GateFailure(
+                    f"OPA server {self.url}: uploading policy data returned HTTP {resp.status_code}"
+                )
         except requests.RequestException as exc:
             raise self._fail("unreachable", exc) from None
 
@@ -93,7 +100,9 @@ class OpaEngine(Engine):
                 message = resp.json().get("message", "")
             except ValueError:
                 message = resp.text[:200]
-            raise EngineError(f"OPA server {self.url}: evaluating data.{path} failed (HTTP {resp.status_code}): {message}")
+            raise EngineError(
+                f"OPA server {self.url}: evaluating data.{path} failed (HTTP {resp.status_code}): {message}"
+            )
         try:
             body = resp.json()
         except ValueError:

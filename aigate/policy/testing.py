@@ -39,8 +39,13 @@ def test_names(module: PolicyModule) -> list[tuple[str, int]]:
     return sorted(seen.items(), key=lambda kv: kv[1])
 
 
-def _evaluate(modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any],
-              packages: list[str], exact: bool = False) -> dict[str, Any]:
+def _evaluate(
+    modules: list[PolicyModule],
+    tests: list[PolicyModule],
+    data: dict[str, Any],
+    packages: list[str],
+    exact: bool = False,
+) -> dict[str, Any]:
     from aigate.policy.embedded import EmbeddedEngine
 
     engine = EmbeddedEngine()
@@ -60,8 +65,13 @@ def _evaluate(modules: list[PolicyModule], tests: list[PolicyModule], data: dict
     return out
 
 
-def _in_child(modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any],
-              packages: list[str], exact: bool = False) -> tuple[str, Any]:
+def _in_child(
+    modules: list[PolicyModule],
+    tests: list[PolicyModule],
+    data: dict[str, Any],
+    packages: list[str],
+    exact: bool = False,
+) -> tuple[str, Any]:
     """Run ``_evaluate`` in a forked child; return ("ok", results) | ("error", AigateError) | ("crash", signal)."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
@@ -99,7 +109,9 @@ CRASH_HINT = (
 )
 
 
-def _evaluate_each(modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any]) -> list[TestResult]:
+def _evaluate_each(
+    modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any]
+) -> list[TestResult]:
     """Fallback when the one-query run failed: each test rule alone, so one bad test names itself."""
     out: list[TestResult] = []
     for module in tests:
@@ -108,19 +120,37 @@ def _evaluate_each(modules: list[PolicyModule], tests: list[PolicyModule], data:
             status, value = _in_child(modules, tests, data, [ref], exact=True)
             if status == "ok":
                 passed = value.get(ref) is True
-                out.append(TestResult(module.package, name, passed, module.name, line,
-                                      None if passed else "false or undefined"))
+                out.append(
+                    TestResult(
+                        module.package,
+                        name,
+                        passed,
+                        module.name,
+                        line,
+                        None if passed else "false or undefined",
+                    )
+                )
             elif status == "error" and isinstance(value, InputError):
                 raise value
             else:
                 what = "crashed" if status == "crash" else "failed"
-                out.append(TestResult(module.package, name, False, module.name, line,
-                                      f"the embedded engine {what} evaluating it (in regopy one failing rule "
-                                      f"fails every query of its package); {CRASH_HINT}"))
+                out.append(
+                    TestResult(
+                        module.package,
+                        name,
+                        False,
+                        module.name,
+                        line,
+                        f"the embedded engine {what} evaluating it (in regopy one failing rule "
+                        f"fails every query of its package); {CRASH_HINT}",
+                    )
+                )
     return out
 
 
-def run_tests(modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any]) -> list[TestResult]:
+def run_tests(
+    modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any]
+) -> list[TestResult]:
     packages = sorted({t.package for t in tests})
     status, value = _in_child(modules, tests, data, packages)
     if status == "error" and isinstance(value, InputError):
@@ -132,6 +162,9 @@ def run_tests(modules: list[PolicyModule], tests: list[PolicyModule], data: dict
         result = value.get(module.package)
         for name, line in test_names(module):
             passed = isinstance(result, dict) and result.get(name) is True
-            out.append(TestResult(module.package, name, passed, module.name, line,
-                                  None if passed else "false or undefined"))
+            out.append(
+                TestResult(
+                    module.package, name, passed, module.name, line, None if passed else "false or undefined"
+                )
+            )
     return out

@@ -69,7 +69,9 @@ def render(ctx: ReportContext) -> str:
         for m in d.maturity:
             state = "ok" if m.meets else "BELOW REQUIRED"
             held = f"; next level held by {', '.join(m.failing)}" if m.failing else ""
-            out.append(f"  stream {names.get(m.stream, m.stream):<14} level {m.level} of 3, required {m.required}: {state}{held}")
+            out.append(
+                f"  stream {names.get(m.stream, m.stream):<14} level {m.level} of 3, required {m.required}: {state}{held}"
+            )
         out.append("")
 
     s = d.summary
