@@ -8,6 +8,7 @@ policy is an input error (exit 2), not a silent pass.
 from __future__ import annotations
 
 import fnmatch
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,16 +31,23 @@ def _location(manifest: Document | None, pointer: Any) -> Location | None:
 
 
 def _items(value: Any) -> list[dict[str, Any]]:
+    """Normalise a deny/warn rule's value to finding objects; nothing a rule produced is dropped.
+
+    Objects and strings are the contract; anything else (a number, a list, ``true``) still
+    becomes a finding whose message is its JSON, so a malformed deny can never vanish into a pass.
+    """
     if value is None:
         return []
-    if isinstance(value, dict):
+    if not isinstance(value, list):
         value = [value]
     out = []
     for item in value:
-        if isinstance(item, str):
-            out.append({"rule": "", "msg": item})
-        elif isinstance(item, dict):
+        if isinstance(item, dict):
             out.append(item)
+        elif isinstance(item, str):
+            out.append({"rule": "", "msg": item})
+        else:
+            out.append({"rule": "", "msg": json.dumps(item, sort_keys=True)})
     return sorted(out, key=lambda d: (str(d.get("rule", "")), str(d.get("msg", ""))))
 
 
@@ -221,7 +229,6 @@ def _message(item: Any) -> str:
         for key in ("msg", "message"):
             if isinstance(item.get(key), str):
                 return str(item[key])
-    import json
 
     return json.dumps(item, sort_keys=True)
 
