@@ -42,7 +42,7 @@ def test_malformed_deny_values_still_deny() -> None:
 
 
 def test_a_control_without_basis_was_not_evaluated() -> None:
-    with pytest.raises(EngineError, match="control TEST .* was not evaluated"):
+    with pytest.raises(EngineError, match=r"control TEST .* was not evaluated"):
         _run('deny contains {"rule": "r", "msg": "m"} if false\n')
 
 
