@@ -84,3 +84,16 @@ def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
         check=True,
     )
     return proc.stdout
+
+
+def committed_copy(name: str, parent: Path) -> Path:
+    """A copy of ``examples/<name>`` at ``parent/examples/<name>``, committed in its own repository,
+    so that a test's output does not depend on the state of the aigate checkout."""
+    import shutil
+
+    dest = parent / "examples" / name
+    shutil.copytree(EXAMPLES / name, dest)
+    git(parent, "init", "-q")
+    git(parent, "add", "-A")
+    git(parent, "commit", "-qm", "release")
+    return dest

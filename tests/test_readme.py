@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-from aigate_cli import REPO, aigate, git
+from aigate_cli import REPO, aigate, committed_copy
 
 README = REPO / "README.md"
 UPDATE = os.environ.get("AIGATE_UPDATE_README") == "1"
@@ -46,11 +45,7 @@ def test_controls_table_matches_the_catalog() -> None:
 def test_failing_example_output_is_real(tmp_path: Path) -> None:
     # a committed copy in its own repository: the output must not depend on whether the aigate
     # checkout has uncommitted changes (ENV warns on a dirty work tree)
-    example = tmp_path / "examples" / "fraud-detector-failing"
-    shutil.copytree(REPO / "examples" / "fraud-detector-failing", example)
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "example")
+    committed_copy("fraud-detector-failing", tmp_path)
     run = aigate("check", "--dry-run", "-C", "examples/fraud-detector-failing", "--data",
                  "examples/fraud-detector-failing/policy-data.yaml", cwd=tmp_path)
     assert run.returncode == 1, run

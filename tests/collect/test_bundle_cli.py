@@ -4,12 +4,11 @@ files, and its sbom.cdx.json is a valid, complete CycloneDX 1.6 ML-BOM."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from aigate_cli import committed_copy
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "fraud-detector"
@@ -23,14 +22,8 @@ print("VALID" if err is None else f"INVALID {err}")
 """
 
 
-@pytest.mark.skipif(not EXAMPLE.is_dir(), reason="the example project is not in this tree")
 def test_dry_run_bundle_holds_a_valid_complete_ml_bom(tmp_path: Path) -> None:
-    project = tmp_path / "proj"
-    shutil.copytree(EXAMPLE, project)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(project)]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "release"], check=True)
+    project = committed_copy("fraud-detector", tmp_path / "repo")
     bundle = tmp_path / "bundle"
     cmd = [
         sys.executable,

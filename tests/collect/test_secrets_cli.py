@@ -4,12 +4,11 @@ file and no output format (stdout, stderr, and every --format/--output pair)."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from aigate_cli import committed_copy
 from collect_secrets import FRAGMENTS, SECRET_VALUES, SECRETS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -17,14 +16,8 @@ EXAMPLE = REPO / "examples" / "fraud-detector"
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "github", "gitlab")
 
 
-@pytest.mark.skipif(not EXAMPLE.is_dir(), reason="the example project is not in this tree")
 def test_no_secret_in_any_bundle_file_or_output_format(tmp_path: Path) -> None:
-    project = tmp_path / "proj"
-    shutil.copytree(EXAMPLE, project)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(project)]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "release"], check=True)
+    project = committed_copy("fraud-detector", tmp_path / "repo")
     bundle = tmp_path / "bundle"
     outs = tmp_path / "out"
     outs.mkdir()
