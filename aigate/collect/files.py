@@ -7,7 +7,9 @@ collector's job (threaded, and skipped on the fast path), so they are never read
 from __future__ import annotations
 
 import hashlib
+import re
 import stat
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,46 @@ from aigate.errors import InputError
 
 DOCUMENT_HASH_LIMIT = 64 * 1024 * 1024
 _ARTIFACT_POINTERS = ("/model/artifacts/", "/model/datasets/")
+_COMPLIANCE_POINTER = "/compliance/documents/"
+MAX_HEADINGS = 200
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$")
+
+
+def markdown_headings(path: Path) -> list[str]:
+    """ATX headings of a Markdown document (outside fenced code), in order: what COMPLY checks
+    against the sections a risk class requires (e.g. EU AI Act Annex IV)."""
+    out: list[str] = []
+    fenced = False
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return out
+    for line in text.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        m = None if fenced else _HEADING.match(line)
+        if m:
+            out.append(m.group(2).strip())
+            if len(out) >= MAX_HEADINGS:
+                break
+    return out
+
+
+def last_commit_epoch(root: Path, rel: str) -> int | None:
+    """When the file last changed in git (None: not committed, or no repository). A checkout
+    resets file modification times, so document age must come from history, not mtime."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "log", "-1", "--format=%ct", "--", rel],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    value = proc.stdout.strip()
+    return int(value) if proc.returncode == 0 and value.isdigit() else None
 
 
 def describe(path: Path, *, hash_it: bool) -> dict[str, Any]:
@@ -55,4 +97,8 @@ class FilesCollector(Collector):
             is_artifact = pointer.startswith(_ARTIFACT_POINTERS)
             out[rel] = describe(ctx.root / rel, hash_it=not is_artifact)
             out[rel]["pointer"] = pointer
+            if pointer.startswith(_COMPLIANCE_POINTER) and out[rel]["kind"] == "file":
+                out[rel]["last_commit_epoch"] = last_commit_epoch(ctx.root, rel)
+                if rel.lower().endswith((".md", ".markdown")):
+                    out[rel]["headings"] = markdown_headings(ctx.root / rel)
         return Evidence(self.key, out)

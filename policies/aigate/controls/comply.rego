@@ -90,17 +90,49 @@ now_epoch := n if {
 	is_number(n)
 } else := time.now_ns() / 1000000000
 
+# When a document last changed: its last commit (a checkout resets modification times), else
+# its modification time.
+doc_changed_epoch(p) := t if {
+	t := object.get(input, ["files", p, "last_commit_epoch"], null)
+	is_number(t)
+} else := t if {
+	t := object.get(input, ["files", p, "mtime_epoch"], null)
+	is_number(t)
+}
+
 deny contains f if {
 	p := object.get(documents, "risk_assessment", null)
 	util.file_exists(p)
-	mtime := object.get(input, ["files", p, "mtime_epoch"], null)
-	is_number(mtime)
+	mtime := doc_changed_epoch(p)
 	age_days := floor((now_epoch - mtime) / 86400)
 	age_days > max_age_days
 	f := {
 		"rule": "risk-assessment-stale",
 		"msg": util.say("the risk assessment %s is %v days old; policy requires a review at least every %v days. Review and update it", [p, age_days, max_age_days]),
 		"pointer": "/compliance/documents/risk_assessment",
+	}
+}
+
+# --- required sections (e.g. EU AI Act Annex IV) in the headings of required documents ---------
+
+comply_section_present(headings, alternatives) if {
+	some h in headings
+	some a in alternatives
+	contains(lower(h), lower(a))
+}
+
+deny contains f if {
+	some kind in required_docs
+	p := object.get(documents, kind, null)
+	is_string(p)
+	headings := object.get(input, ["files", p, "headings"], null)
+	is_array(headings)
+	some section in util.conf(["compliance", "required_sections", kind], [])
+	not comply_section_present(headings, section.any)
+	f := {
+		"rule": "document-section-missing",
+		"msg": util.say("%s (compliance.documents.%s) has no section on %s; add a heading for it (any of: %s)", [p, kind, section.id, concat(", ", section.any)]),
+		"pointer": util.say("/compliance/documents/%s", [kind]),
 	}
 }
 

@@ -87,3 +87,23 @@ test_basis_evidence_with_license_evidence if {
 	deps := {"licenses": licenses}
 	comply.basis == "evidence" with input.manifest as mf with input.dependencies as deps
 }
+
+test_high_risk_technical_documentation_needs_annex_iv_sections if {
+	m := {"compliance": {"risk_class": "high", "frameworks": ["eu-ai-act"], "documents": {"technical_documentation": "docs/td.md"}}}
+	files := {"docs/td.md": {"exists": true, "kind": "file", "headings": ["1. General description", "Risk management"], "last_commit_epoch": 1790000000}}
+	cfg := {"compliance": {"risk_class_documents": {"high": ["technical_documentation"]}, "required_sections": {"technical_documentation": [{"id": "Annex IV(1)", "any": ["general description"]}, {"id": "Annex IV(8)", "any": ["declaration of conformity"]}]}}}
+	ds := comply.deny with input.manifest as m with input.files as files with data.aigate.config as cfg
+	missing := {d.msg | some d in ds; d.rule == "document-section-missing"}
+	count(missing) == 1
+	some msg in missing
+	contains(msg, "Annex IV(8)")
+}
+
+test_risk_assessment_age_comes_from_git_history if {
+	m := {"compliance": {"risk_class": "high", "documents": {"risk_assessment": "docs/risk.md"}}}
+	files := {"docs/risk.md": {"exists": true, "kind": "file", "mtime_epoch": 1795000000, "last_commit_epoch": 1700000000}}
+	cfg := {"compliance": {"risk_class_documents": {"high": ["risk_assessment"]}}, "thresholds": {"risk_assessment_max_age_days": 365}}
+	ds := comply.deny with input.manifest as m with input.files as files with input.aigate.now_epoch as 1795000000 with data.aigate.config as cfg
+	some d in ds
+	d.rule == "risk-assessment-stale"
+}
