@@ -248,7 +248,6 @@ def run_check(config: CheckConfig) -> CheckResult:
         selection = NamespaceSelection(
             patterns=config.namespaces or ("main",),
             all_namespaces=config.all_namespaces,
-            explicit=bool(config.namespaces),
         )
         namespaces = select_namespaces(user, selection)
         precheck_user_policies(user, namespaces, config.engine)

@@ -213,7 +213,11 @@ def _npy_is_object(header: dict[str, Any]) -> bool:
 
 
 def _scan_npy_bytes(data: bytes, where: str) -> dict[str, Any]:
-    f = io.BytesIO(data)
+    return _scan_npy(io.BytesIO(data), where)
+
+
+def _scan_npy(f: Any, where: str) -> dict[str, Any]:
+    """A ``.npy`` stream at offset 0: a numeric array is safe; an object array is a pickle."""
     header, offset = _npy_header(f)
     if header is None:
         return _result(
@@ -224,7 +228,8 @@ def _scan_npy_bytes(data: bytes, where: str) -> dict[str, Any]:
         )
     if not _npy_is_object(header):
         return _result("numpy", "safe", "npy-header")
-    status, findings = _fickling_scan(data[offset:], where)
+    f.seek(offset)
+    status, findings = _fickling_scan(f.read(), where)
     return _result("numpy-object", status, "fickling", findings)
 
 
@@ -328,19 +333,7 @@ def scan_file(path: Path, where: str | None = None, head: bytes | None = None) -
             return _scan_zip(path, where)
         if head[:6] == b"\x93NUMPY":
             f.seek(0)
-            header, offset = _npy_header(f)
-            if header is None:
-                return _result(
-                    "numpy",
-                    "error",
-                    "npy-header",
-                    [{"file": where, "severity": "error", "message": "invalid .npy header"}],
-                )
-            if not _npy_is_object(header):
-                return _result("numpy", "safe", "npy-header")
-            f.seek(offset)
-            status, findings = _fickling_scan(f.read(), where)
-            return _result("numpy-object", status, "fickling", findings)
+            return _scan_npy(f, where)
         if suffix == ".safetensors" or (len(head) >= 9 and head[8:9] == b"{"):
             reason = _check_safetensors(f, size)
             if reason is None:

@@ -193,7 +193,6 @@ RULE_KINDS = ("deny", "violation", "warn")
 class NamespaceSelection:
     patterns: tuple[str, ...] = ("main",)
     all_namespaces: bool = False
-    explicit: bool = False  # the user named the namespaces (an empty match is then an error)
 
 
 def select_namespaces(policies: PolicySet, selection: NamespaceSelection) -> list[str]:

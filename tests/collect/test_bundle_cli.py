@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from aigate_cli import committed_copy
+from aigate_cli import aigate, committed_copy
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "fraud-detector"
@@ -25,19 +25,8 @@ print("VALID" if err is None else f"INVALID {err}")
 def test_dry_run_bundle_holds_a_valid_complete_ml_bom(tmp_path: Path) -> None:
     project = committed_copy("fraud-detector", tmp_path / "repo")
     bundle = tmp_path / "bundle"
-    cmd = [
-        sys.executable,
-        "-m",
-        "aigate",
-        "check",
-        "-C",
-        str(project),
-        "--dry-run",
-        "--bundle-dir",
-        str(bundle),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    assert proc.returncode in (0, 1), proc.stderr
+    run = aigate("check", "-C", str(project), "--dry-run", "--bundle-dir", str(bundle))
+    assert run.returncode in (0, 1), run
     for name in ("environment.json", "env-lock.json", "sbom.cdx.json", "licenses.json"):
         assert (bundle / name).is_file(), name
     sbom = bundle / "sbom.cdx.json"
