@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
+import tempfile
 import threading
 from pathlib import Path
 
 import pytest
 
+import aigate
 from aigate.errors import CollectorError, InputError
 from aigate.hashing import FileDigest, hash_files, sha256_file
 
@@ -56,13 +60,46 @@ def test_missing_file_names_the_path(tmp_path: Path) -> None:
         hash_files([tmp_path / "nope.bin"])
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
-    p = tmp_path / "secret.bin"
-    p.write_bytes(b"x")
-    p.chmod(0)
-    with pytest.raises(InputError, match=r"secret\.bin: cannot open"):
-        hash_files([p])
+    """A mode-0 file cannot be opened; as root (CI runs as root) the check runs without DAC override.
+
+    Root reads files whatever their mode, so a root process would never see the error path: the
+    test then runs the check in a child process whose capability bounding set lacks
+    ``CAP_DAC_OVERRIDE`` and ``CAP_DAC_READ_SEARCH`` (util-linux ``setpriv``), instead of skipping.
+    """
+    d = Path(tempfile.mkdtemp(prefix="aigate-hash-"))
+    try:
+        d.chmod(0o755)
+        p = d / "secret.bin"
+        p.write_bytes(b"x")
+        p.chmod(0)
+        if os.geteuid() != 0:
+            with pytest.raises(InputError, match=r"secret\.bin: cannot open"):
+                hash_files([p])
+            return
+        code = (
+            "import sys\n"
+            "from pathlib import Path\n"
+            "from aigate.errors import InputError\n"
+            "from aigate.hashing import hash_files\n"
+            "try:\n"
+            f"    hash_files([Path({str(p)!r})])\n"
+            "except InputError as exc:\n"
+            "    print(exc); sys.exit(7)\n"
+        )
+        setpriv = shutil.which("setpriv")
+        assert setpriv, "util-linux setpriv is needed to drop root's DAC override"
+        proc = subprocess.run(
+            [setpriv, "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": str(Path(aigate.__file__).parent.parent)},
+        )
+        assert proc.returncode == 7, proc.stderr
+        assert "secret.bin: cannot open" in proc.stdout
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_file_growing_while_hashed_is_a_collector_error(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from ci_support import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -55,7 +55,5 @@ def require_tool(path: str | None, what: str, install: str) -> str:
     """A tool an integration test needs: skip locally when missing, fail in CI (never a silent pass)."""
     if path and Path(path).exists():
         return path
-    message = f"{what} is not installed; install it with: {install}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing(f"{what} is not installed; install it with: {install}")
+    raise AssertionError("unreachable")

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from ci_support import missing
 
 from aigate.bundle.writer import Artifact, BundleRequest, BundleResult, write_bundle
 from aigate.sign import SigningMode
@@ -54,9 +55,6 @@ def node_verifier() -> list[str]:
     node = shutil.which("node")
     ready = node is not None and (NODE_DIR / "node_modules" / "@sigstore" / "verify").is_dir()
     if not ready:
-        message = "sigstore-js not installed: run `npm ci --prefix tests/interop/node`"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("sigstore-js not installed: run `npm ci --prefix tests/interop/node`")
     assert node is not None
     return [node, str(NODE_DIR / "verify-bundle.js")]
