@@ -96,9 +96,59 @@ def test_action_declares_what_the_issue_asks():
         "python-version",
         "aigate-version",
     }
-    text = (ROOT / "action.yml").read_text()
-    for perm in ("contents: read", "id-token: write", "security-events: write", "fetch-depth: 0"):
-        assert perm in text
+
+
+WORKFLOWS = ("examples/ci/github-workflow.yml", "aigate/data/templates/github-workflow.yml")
+
+
+@pytest.mark.parametrize("path", WORKFLOWS)
+def test_workflow_grants_least_privilege(path):
+    """Permissions and full history as parsed YAML (a comment naming a permission grants nothing)."""
+    wf = yaml.safe_load((ROOT / path).read_text())
+    assert wf["permissions"] == {}, "the workflow default must grant nothing"
+    (job,) = wf["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "id-token": "write", "security-events": "write"}
+    checkout = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0
+    assert checkout["with"]["persist-credentials"] is False
+    (gate,) = [s for s in job["steps"] if s.get("uses") == "./"]
+    assert gate["with"]["sign"] == "keyless"
+
+
+def _doc_workflows(tmp_path: Path) -> list[Path]:
+    """The GitHub workflow snippets in docs/integrations.md, written out as files for the linters."""
+    text = (ROOT / "docs/integrations.md").read_text()
+    out = []
+    for i, block in enumerate(text.split("```yaml")[1:]):
+        body = block.split("```", 1)[0]
+        if "runs-on:" in body and "jobs:" in body:
+            f = tmp_path / f"doc-workflow-{i}.yml"
+            f.write_text(body)
+            out.append(f)
+    assert out, "docs/integrations.md shows no GitHub workflow"
+    return out
+
+
+def test_actionlint_passes_every_shipped_workflow(tmp_path):
+    files = [str(ROOT / p) for p in WORKFLOWS] + [str(p) for p in _doc_workflows(tmp_path)]
+    r = run(tool("actionlint"), "-no-color", *files)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_actionlint_is_live(tmp_path):
+    """actionlint rejects the malformed local-action reference the workflow once shipped."""
+    bad = tmp_path / "wf.yml"
+    bad.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: $/\n"
+    )
+    r = run(tool("actionlint"), "-no-color", str(bad))
+    assert r.returncode == 1 and "path is missing" in r.stdout
+
+
+def test_zizmor_offline_passes_every_shipped_workflow(tmp_path):
+    files = [str(ROOT / p) for p in WORKFLOWS] + [str(p) for p in _doc_workflows(tmp_path)]
+    r = run(tool("zizmor"), "--offline", *files)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_gitlab_template_shape():
