@@ -14,6 +14,7 @@ import json
 from pathlib import PurePath
 from typing import Any
 
+from aigate.bundle import VERIFIER_ID
 from aigate.findings import Basis, Finding, Severity
 from aigate.report._common import (
     STREAM_NAMES,
@@ -47,10 +48,30 @@ def _uri(file: str) -> dict[str, str]:
     return {"uri": p.as_posix(), "uriBaseId": "%SRCROOT%"}
 
 
+# GitHub code scanning ranks results of rules tagged "security" by ``security-severity`` (a CVSS-like
+# score: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, below 4.0 low). A blocking deny is high, an
+# executable payload in a model file critical, an advisory deny or a warning medium, notes low.
+_SECURITY_SEVERITY = {"error": "8.0", "warning": "5.0", "note": "2.0"}
+_CRITICAL_CONTROLS = frozenset({"MODELSAFE"})
+
+
+def _security_severity(f: Finding, level: str) -> str:
+    if level == "error" and f.control in _CRITICAL_CONTROLS:
+        return "9.0"
+    return _SECURITY_SEVERITY[level]
+
+
+def _help_uri(f: Finding, ctx: ReportContext) -> str | None:
+    """The built-in control's Rego source at this aigate version (the rule's documentation)."""
+    if is_user(f) or ctx.control(f.control) is None:
+        return None
+    return f"{VERIFIER_ID}/blob/v{ctx.tool_version}/policies/aigate/controls/{f.control.lower()}.rego"
+
+
 def _rule(f: Finding, ctx: ReportContext, level: str) -> dict[str, Any]:
     rid = rule_id(f)
     refs = finding_references(f, ctx)
-    props: dict[str, Any] = {"tags": ["aigate"]}
+    props: dict[str, Any] = {"tags": ["aigate", "security"], "security-severity": _security_severity(f, level)}
     if is_user(f):
         title = f"User policy {f.namespace or 'main'}: {f.rule}"
         description = (
@@ -79,12 +100,14 @@ def _rule(f: Finding, ctx: ReportContext, level: str) -> dict[str, Any]:
             f"- {k}: {', '.join(v)}" for k, v in sorted(refs.items())
         ]
     help_text = description + (f" References: {references_text(refs)}." if refs else "")
+    help_uri = _help_uri(f, ctx)
     return {
         "id": rid,
         "name": "".join(part.capitalize() for part in rid.replace("-", "/").replace("_", "/").split("/")),
         "shortDescription": {"text": title},
         "fullDescription": {"text": description},
         "help": {"text": help_text, "markdown": "\n".join(help_md)},
+        **({"helpUri": help_uri} if help_uri else {}),
         "defaultConfiguration": {"level": level},
         "properties": props,
     }
@@ -176,6 +199,7 @@ def sarif_log(ctx: ReportContext) -> dict[str, Any]:
         "tool": {
             "driver": {
                 "name": "aigate",
+                "informationUri": VERIFIER_ID,
                 "version": ctx.tool_version,
                 "semanticVersion": ctx.tool_version,
                 "rules": rules,

@@ -91,7 +91,34 @@ def test_references_in_rule_properties(failing_ctx):
     assert "Art. 12" in env["help"]["markdown"]
     # control-level references are used when the finding carries none
     assert rules["aigate/APPROVAL/quorum"]["properties"]["references"]["eu-ai-act"] == ["Art. 14"]
-    assert rules["aigate/ENV/image-pinned"]["properties"]["tags"] == ["aigate", "aima", "level-1", "stream-A"]
+    assert rules["aigate/ENV/image-pinned"]["properties"]["tags"] == [
+        "aigate",
+        "security",
+        "aima",
+        "level-1",
+        "stream-A",
+    ]
+
+
+def test_github_ranks_findings(failing_ctx):
+    """What GitHub code scanning reads to rank alerts: informationUri, helpUri, security-severity."""
+    run = json.loads(render("sarif", failing_ctx))["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["informationUri"] == "https://github.com/aigate-dev/aigate"
+    results_by_rule: dict[str, set[str]] = {}
+    for r in run["results"]:
+        results_by_rule.setdefault(r["ruleId"], set()).add(r["level"])
+    for rule in driver["rules"]:
+        sev = float(rule["properties"]["security-severity"])
+        assert "security" in rule["properties"]["tags"]
+        levels = results_by_rule[rule["id"]]
+        if "error" in levels:
+            assert sev >= 7.0, rule["id"]  # high or critical: a blocking deny
+        else:
+            assert sev < 7.0, rule["id"]
+        if rule["id"].startswith("aigate/"):
+            control = rule["properties"]["control"].lower()
+            assert rule["helpUri"].endswith(f"/policies/aigate/controls/{control}.rego"), rule["helpUri"]
 
 
 def test_fingerprints_ignore_volatile_message_and_line(make_ctx, failing_ctx):
