@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,31 @@ from aigate.collect.ci import detect_ci
 from aigate.findings import Decision
 from aigate.gate import CheckConfig, CheckResult
 from aigate.report.interface import BundleInfo, ReportContext
+
+_IMAGE_DIGEST = re.compile(r"^(?P<repo>[^@\s]+?)(?::[^/@:]+)?@(?P<digest>sha256:[0-9a-f]{64})$")
+
+
+def resource_uri(manifest: dict[str, Any]) -> str:
+    """The VSA ``resourceUri``: a URI naming what was verified (SLSA VSA v1 requires a URI).
+
+    The serving image pinned by digest is the released resource (``pkg:oci/NAME@sha256:...`` with
+    its repository); without one, the model as a generic package (``pkg:generic/NAME@VERSION``).
+    """
+    from packageurl import PackageURL
+
+    serving = manifest.get("serving") if isinstance(manifest.get("serving"), dict) else {}
+    image = str((serving or {}).get("image") or "")
+    m = _IMAGE_DIGEST.match(image)
+    if m:
+        repo = m.group("repo")
+        name = repo.rsplit("/", 1)[-1]
+        return PackageURL(
+            type="oci", name=name.lower(), version=m.group("digest"), qualifiers={"repository_url": repo}
+        ).to_string()
+    model = manifest.get("model") if isinstance(manifest.get("model"), dict) else {}
+    name = str((model or {}).get("name") or "model")
+    version = str((model or {}).get("version") or "") or None
+    return PackageURL(type="generic", name=name, version=version).to_string()
 
 DEFAULT_BUNDLE_DIR = "aigate-bundle"
 
@@ -108,7 +134,7 @@ def record(config: CheckConfig, result: CheckResult) -> CheckResult:
         evidence_time=int(result.input_doc["aigate"]["now_epoch"]),
         passed=result.decision.passed,
         verified_levels=levels(maturity_levels(result.decision)),
-        resource_uri=f"{model.get('name', '')}@{model.get('version', '')}",
+        resource_uri=resource_uri(manifest),
         signing=mode,
         project_root=config.root.resolve(),
         allow_unsigned=config.dry_run or policy_data.get("allow_unsigned_evidence") is True,

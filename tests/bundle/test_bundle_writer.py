@@ -82,11 +82,8 @@ def test_index_and_statement_contents(tmp_path, project, make_bundle):
     assert pred["verificationResult"] == "PASSED"
     assert pred["timeVerified"] == "2026-01-01T00:00:00Z"
     assert pred["policy"]["digest"] == {"sha256": "ab" * 32}
-    assert pred["verifiedLevels"] == [
-        "AIMA_SECURE_DEPLOYMENT_A_L1",
-        "AIMA_SECURE_DEPLOYMENT_A_L2",
-        "AIMA_SECURE_DEPLOYMENT_B_L1",
-    ]
+    # SLSA VSA v1: at most one level per track, the highest
+    assert pred["verifiedLevels"] == ["AIMA_SECURE_DEPLOYMENT_A_L2", "AIMA_SECURE_DEPLOYMENT_B_L1"]
     assert pred["resourceUri"] == "git+https://example.test/ml/fraud@1.4.0"
     assert pred["verifier"]["id"].startswith("https://")
 
