@@ -173,11 +173,16 @@ def artifacts_from_input(artifacts: Sequence[Mapping[str, Any]] | None) -> list[
 
 
 def levels(maturity: Mapping[str, int]) -> list[str]:
-    """VSA ``verifiedLevels`` from the maturity reached per stream, e.g. {"A": 2} → A_L1, A_L2."""
-    out: list[str] = []
-    for stream, level in sorted(maturity.items()):
-        out.extend(f"AIMA_SECURE_DEPLOYMENT_{stream}_L{n}" for n in range(1, int(level) + 1))
-    return out
+    """VSA ``verifiedLevels`` from the maturity reached per stream, e.g. {"A": 2, "B": 0} → [A_L2].
+
+    SLSA VSA v1: at most one level per track, the highest verified (a level implies the ones
+    below it); a stream that reached no level contributes nothing.
+    """
+    return [
+        f"AIMA_SECURE_DEPLOYMENT_{stream}_L{int(level)}"
+        for stream, level in sorted(maturity.items())
+        if int(level) > 0
+    ]
 
 
 def _check_name(name: str) -> None:
