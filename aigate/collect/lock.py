@@ -63,8 +63,28 @@ def _toml_error(path: str, exc: tomllib.TOMLDecodeError) -> InputError:
     return InputError(f"pylock file does not parse: {str(exc).split(' (at')[0]}", position=pos)
 
 
+def _artifact_hashes(item: Any) -> dict[str, str]:
+    hashes = item.get("hashes") if isinstance(item, dict) else None
+    if not isinstance(hashes, dict):
+        return {}
+    return {str(k).lower(): str(v).lower() for k, v in hashes.items() if isinstance(v, str)}
+
+
+def _pylock_artifacts(p: dict[str, Any]) -> list[dict[str, Any]]:
+    """The package's artifacts with their hashes: wheels (by file name), the sdist, an archive."""
+    out: list[dict[str, Any]] = []
+    for w in p.get("wheels") or []:
+        if isinstance(w, dict) and (h := _artifact_hashes(w)):
+            name = w.get("name") or str(w.get("url") or w.get("path") or "").rsplit("/", 1)[-1]
+            out.append({"kind": "wheel", "name": str(name), "hashes": h})
+    for kind in ("sdist", "archive"):
+        if isinstance(p.get(kind), dict) and (h := _artifact_hashes(p[kind])):
+            out.append({"kind": kind, "name": str(p[kind].get("name") or ""), "hashes": h})
+    return out
+
+
 def parse_pylock(text: str, display: str) -> dict[str, dict[str, Any]]:
-    """PEP 751 ``pylock.toml`` -> {normalized name: {version, marker}}."""
+    """PEP 751 ``pylock.toml`` -> {normalized name: {version, marker, artifacts}}."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -78,8 +98,43 @@ def parse_pylock(text: str, display: str) -> dict[str, dict[str, Any]]:
     for i, p in enumerate(packages):
         if not isinstance(p, dict) or not isinstance(p.get("name"), str):
             raise InputError(f"packages[{i}] has no name", position=Position(display))
-        out[_pyenv.normalize(p["name"])] = {"version": p.get("version"), "marker": p.get("marker")}
+        out[_pyenv.normalize(p["name"])] = {
+            "version": p.get("version"),
+            "marker": p.get("marker"),
+            "artifacts": _pylock_artifacts(p),
+        }
     return out
+
+
+def _wheel_tags(filename: str) -> set[str]:
+    """The compressed tag set of a wheel file name, expanded: ``py2.py3-none-any`` → two tags."""
+    parts = filename[: -len(".whl")].split("-") if filename.endswith(".whl") else []
+    if len(parts) < 5:
+        return set()
+    py, abi, plat = parts[-3:]
+    return {f"{a}-{b}-{c}" for a in py.split(".") for b in abi.split(".") for c in plat.split(".")}
+
+
+def locked_hashes(entry: dict[str, Any], dist: _pyenv.Dist) -> dict[str, str]:
+    """The hashes the lock records for the artifact that was installed, when it can be told.
+
+    A PEP 751 entry lists every wheel of the release; the installed one is the wheel whose tags
+    are the dist-info's ``WHEEL`` tags. Otherwise a package with exactly one hashed artifact gives
+    that one. A requirements file's ``--hash`` values name no file; they are kept only when there
+    is exactly one. Ambiguity gives nothing rather than a hash of some other file.
+    """
+    if entry.get("version") not in (None, dist.version):
+        return {}
+    artifacts = entry.get("artifacts")
+    if artifacts is None:  # requirements.txt
+        hashes = [h.split(":", 1) for h in entry.get("hashes") or [] if ":" in h]
+        return {hashes[0][0]: hashes[0][1].lower()} if len(hashes) == 1 else {}
+    installed = set(dist.wheel_tags)
+    if installed:
+        wheels = [a for a in artifacts if a["kind"] == "wheel" and _wheel_tags(a["name"]) == installed]
+        if len(wheels) == 1:
+            return dict(wheels[0]["hashes"])
+    return dict(artifacts[0]["hashes"]) if len(artifacts) == 1 else {}
 
 
 _REQ_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*===?\s*([^\s;\\]+)\s*(;[^\\#]*)?")
@@ -186,6 +241,28 @@ def _declared_lockfile(manifest: dict[str, Any]) -> tuple[str, str, str] | None:
     return None
 
 
+def read_declared_lock(ctx: CollectContext) -> tuple[str, str, bytes, dict[str, dict[str, Any]]] | None:
+    """(path, format, raw bytes, parsed entries) of the lock file the manifest names, or None."""
+    declared = _declared_lockfile(ctx.manifest)
+    if declared is None:
+        return None
+    pointer, rel, fmt = declared
+    where = Position(ctx.manifest_display)
+    path = resolve_inside(ctx.root, rel, what=f"lock file ({pointer})", position=where)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"lock file ({pointer}) {rel!r} does not exist", position=where) from None
+    except OSError as exc:
+        raise InputError(f"lock file ({pointer}) {rel!r}: {exc.strerror}", position=where) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("lock file is not UTF-8", position=Position(rel)) from None
+    locked = parse_pylock(text, rel) if fmt == "pylock" else parse_requirements(text, rel)
+    return rel, fmt, raw, locked
+
+
 def collect_lock(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, bytes]]:
     """(``input.dependencies`` part, bundle files) for the target environment."""
     interp, dists = _pyenv.inspect(ctx.python)
@@ -203,22 +280,9 @@ def collect_lock(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, bytes]]
     }
     lockfile: dict[str, Any] | None = None
     mismatches: list[dict[str, Any]] = []
-    declared = _declared_lockfile(ctx.manifest)
+    declared = read_declared_lock(ctx)
     if declared is not None:
-        pointer, rel, fmt = declared
-        where = Position(ctx.manifest_display)
-        path = resolve_inside(ctx.root, rel, what=f"lock file ({pointer})", position=where)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise InputError(f"lock file ({pointer}) {rel!r} does not exist", position=where) from None
-        except OSError as exc:
-            raise InputError(f"lock file ({pointer}) {rel!r}: {exc.strerror}", position=where) from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError("lock file is not UTF-8", position=Position(rel)) from None
-        locked = parse_pylock(text, rel) if fmt == "pylock" else parse_requirements(text, rel)
+        rel, fmt, raw, locked = declared
         mismatches = cross_check(packages, locked, interp.facts.get("markers"))
         files["pylock.toml" if fmt == "pylock" else "requirements.txt"] = raw
         lockfile = {

@@ -26,6 +26,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import uuid
 import warnings
 from pathlib import Path
@@ -36,6 +37,7 @@ from aigate.collect import _pyenv
 from aigate.collect._iri import format_checker, import_jsonschema, is_iri_reference
 from aigate.collect.interface import CollectContext, Collector, Evidence
 from aigate.collect.licenses import parse_spdx
+from aigate.collect.lock import locked_hashes, read_declared_lock
 from aigate.errors import CollectorError
 from aigate.paths import resolve_inside
 
@@ -138,7 +140,51 @@ def _requirement_applies(req: Any, markers: dict[str, str] | None) -> bool:
         return True
 
 
-def _dist_component(d: _pyenv.Dist, sha_of: dict[str, str]) -> Any:
+_CDX_ALG = {
+    "md5": "MD5",
+    "sha1": "SHA-1",
+    "sha256": "SHA-256",
+    "sha384": "SHA-384",
+    "sha512": "SHA-512",
+    "sha3_256": "SHA3-256",
+    "sha3_384": "SHA3-384",
+    "sha3_512": "SHA3-512",
+    "blake2b_256": "BLAKE2b-256",
+}
+
+
+def _component_hashes(d: _pyenv.Dist, locked: dict[str, str]) -> tuple[list[Any], str | None]:
+    """The installed artifact's hashes and where they come from.
+
+    PEP 610 ``direct_url.json`` ``archive_info.hashes`` (what the installer verified) first, else
+    the lock file's hashes for the wheel that was installed. A value that is not hex of the
+    algorithm's length is not carried (a schema-valid SBOM, not a copied typo).
+    """
+    from cyclonedx.model import HashAlgorithm, HashType
+
+    du = d.direct_url or {}
+    raw_ai = du.get("archive_info")
+    ai: dict[str, Any] = raw_ai if isinstance(raw_ai, dict) else {}
+    found: dict[str, str] = {}
+    basis = None
+    if isinstance(ai.get("hashes"), dict):
+        found = {str(k).lower(): str(v).lower() for k, v in ai["hashes"].items()}
+        basis = "direct_url.json"
+    elif isinstance(ai.get("hash"), str) and "=" in ai["hash"]:
+        alg, _, value = ai["hash"].partition("=")
+        found, basis = {alg.lower(): value.lower()}, "direct_url.json"
+    if not found and locked:
+        found, basis = locked, "lockfile"
+    out = []
+    for alg, value in sorted(found.items()):
+        cdx = _CDX_ALG.get(alg.replace("-", "_"))
+        if cdx is None or not re.fullmatch(r"[0-9a-f]{32,128}", value):
+            continue
+        out.append(HashType(alg=HashAlgorithm(cdx), content=value))
+    return out, (basis if out else None)
+
+
+def _dist_component(d: _pyenv.Dist, sha_of: dict[str, str], locked: dict[str, str] | None = None) -> Any:
     from cyclonedx.model import (
         ExternalReference,
         ExternalReferenceType,
@@ -188,6 +234,9 @@ def _dist_component(d: _pyenv.Dist, sha_of: dict[str, str]) -> Any:
             )
         )
     props = [Property(name="aigate:record_sha256", value=d.record_sha256)] if d.record_sha256 else []
+    hashes, hash_basis = _component_hashes(d, locked or {})
+    if hash_basis:
+        props.append(Property(name="aigate:hash_source", value=hash_basis))
     if d.installer:
         props.append(Property(name="aigate:installer", value=d.installer))
     local = url is not None and url.startswith("file:")
@@ -197,10 +246,16 @@ def _dist_component(d: _pyenv.Dist, sha_of: dict[str, str]) -> Any:
         name=d.name,
         version=d.version,
         description=(d.first("Summary") or None),
-        purl=None
-        if local
-        else PackageURL(type="pypi", name=d.normalized, version=d.version, qualifiers=qualifiers),
+        # a local build is still this PyPI name and version; its file name (not the machine's
+        # path) says which artifact it was
+        purl=PackageURL(
+            type="pypi",
+            name=d.normalized,
+            version=d.version,
+            qualifiers={"file_name": url.rsplit("/", 1)[-1]} if local and url else qualifiers,
+        ),
         licenses=licenses,
+        hashes=hashes,
         external_references=refs,
         properties=props,
     )
@@ -357,6 +412,11 @@ def _artifact_components(
     return model_components, data_components
 
 
+def _locked_entries(ctx: CollectContext) -> dict[str, dict[str, Any]]:
+    declared = read_declared_lock(ctx)
+    return declared[3] if declared else {}
+
+
 def build_sbom(
     ctx: CollectContext, artifacts: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -384,12 +444,21 @@ def build_sbom(
         version=str(model.get("version") or "0"),
         properties=[Property(name="aigate:manifest_sha256", value=ctx.manifest_digest)],
     )
-    tool = Component(type=ComponentType.APPLICATION, name="aigate", version=__version__)
+    from packageurl import PackageURL
+
+    tool = Component(
+        type=ComponentType.APPLICATION,
+        name="aigate",
+        version=__version__,
+        purl=PackageURL(type="pypi", name="aigate", version=__version__),
+    )
     metadata = BomMetaData(component=deployment, timestamp=_timestamp(ctx))
     metadata.tools.components.add(tool)
     bom = Bom(metadata=metadata, serial_number=uuid.UUID(int=0))
+    locked = _locked_entries(ctx)
     for d in dists:
-        bom.components.add(_dist_component(d, sha_of))
+        entry = locked.get(d.normalized)
+        bom.components.add(_dist_component(d, sha_of, locked_hashes(entry, d) if entry else None))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the library warns about the graph it was not given
         doc = json.loads(JsonV1Dot6(bom).output_as_string())
