@@ -32,12 +32,14 @@ INPUT_LIST_CAP = 100
 _RANK = {"allow": 0, "review": 1, "unknown": 2, "deny": 3}
 _BY_RANK = {v: k for k, v in _RANK.items()}
 
-#: trove classifiers -> the SPDX id they most likely mean (used for review context and deny only)
+#: trove classifiers that name exactly one license -> its SPDX id. Only unambiguous ones: plain
+#: "BSD License" (which BSD?), "GNU General Public License (GPL)" (which version?), "Public Domain"
+#: and "Other/Proprietary License" are not here and always go to review. The Apache classifier
+#: names no version; PyPI has no Apache-1.x projects in use, so it is read as Apache-2.0.
 CLASSIFIER_SPDX = {
     "License :: OSI Approved :: MIT License": "MIT",
     "License :: OSI Approved :: MIT No Attribution License (MIT-0)": "MIT-0",
     "License :: OSI Approved :: Apache Software License": "Apache-2.0",
-    "License :: OSI Approved :: BSD License": "BSD-3-Clause",
     "License :: OSI Approved :: ISC License (ISCL)": "ISC",
     "License :: OSI Approved :: Python Software Foundation License": "PSF-2.0",
     "License :: OSI Approved :: Mozilla Public License 2.0 (MPL 2.0)": "MPL-2.0",
@@ -57,8 +59,9 @@ CLASSIFIER_SPDX = {
     "License :: OSI Approved :: Boost Software License 1.0 (BSL-1.0)": "BSL-1.0",
     "License :: OSI Approved :: Universal Permissive License (UPL)": "UPL-1.0",
     "License :: OSI Approved :: Historical Permission Notice and Disclaimer (HPND)": "HPND",
+    "License :: OSI Approved :: Blue Oak Model License (BlueOak-1.0.0)": "BlueOak-1.0.0",
+    "License :: OSI Approved :: University of Illinois/NCSA Open Source License": "NCSA",
     "License :: CC0 1.0 Universal (CC0 1.0) Public Domain Dedication": "CC0-1.0",
-    "License :: Public Domain": "LicenseRef-Public-Domain",
 }
 
 
@@ -98,6 +101,7 @@ class Lists:
         self.review = {str(x).lower() for x in config.get("review") or []}
         unknown = str(config.get("unknown") or "review")
         self.unknown = unknown if unknown in ("review", "deny") else "review"
+        self.trust_classifiers = config.get("trust_classifiers", True) is not False
 
     def lookup(self, key: str) -> str | None:
         k = key.lower()
@@ -139,6 +143,39 @@ def evaluate_expression(expr: Any, lists: Lists, reasons: list[str]) -> str:
     return _symbol_verdict(expr, lists, reasons)
 
 
+def _judge_classifiers(classifiers: list[str], lists: Lists, reasons: list[str]) -> tuple[str, str]:
+    """(verdict, expression) for a package known only by its trove classifiers.
+
+    Each classifier that names exactly one license becomes its SPDX id; several classifiers are
+    alternatives (OR), as packages list them for dual licensing. One ambiguous classifier sends
+    the package to review unless another alternative is allowed; a denied license always denies.
+    """
+    ids = [CLASSIFIER_SPDX.get(c) for c in classifiers]
+    known = sorted({i for i in ids if i})
+    vague = sorted({c.rsplit(" :: ", 1)[-1] for c, i in zip(classifiers, ids, strict=True) if i is None})
+    expression = " OR ".join(known + [f"LicenseRef-classifier-{v.replace(' ', '-')}" for v in vague])
+    verdicts = [lists.lookup(i) or "unknown" for i in known]
+    denied = [i for i, v in zip(known, verdicts, strict=True) if v == "deny"]
+    if denied:
+        reasons.append(f"classifier names a denied license ({', '.join(denied)})")
+        return "deny", expression
+    if not lists.trust_classifiers:
+        reasons.append(
+            "license known only from trove classifiers (policy data licenses.trust_classifiers: false)"
+        )
+        return "review", expression
+    if "allow" in verdicts:
+        return "allow", expression
+    if vague:
+        reasons.append(f"classifier does not name one license ({', '.join(vague)})")
+    if "review" in verdicts:
+        reasons.append("classifier names a license that needs review")
+    elif not vague:
+        reasons.append(f"classifier names a license on no list; unlisted licenses go to {lists.unknown}")
+        return lists.unknown, expression
+    return "review", expression
+
+
 def judge(dist: _pyenv.Dist, lists: Lists) -> dict[str, Any]:
     """One package's license record: expression, where it came from, verdict and why."""
     reasons: list[str] = []
@@ -162,15 +199,7 @@ def judge(dist: _pyenv.Dist, lists: Lists) -> dict[str, Any]:
             reasons.append(f"unlisted licenses go to {lists.unknown}")
     elif classifiers:
         source = "classifier"
-        mapped = sorted({CLASSIFIER_SPDX.get(c, c.rsplit(" :: ", 1)[-1]) for c in classifiers})
-        expression = " OR ".join(mapped)
-        denied = [m for m in mapped if lists.lookup(m) == "deny"]
-        if denied:
-            verdict = "deny"
-            reasons.append(f"classifier names a denied license ({', '.join(denied)})")
-        else:
-            verdict = "review"
-            reasons.append("license known only from trove classifiers; classifiers are not SPDX expressions")
+        verdict, expression = _judge_classifiers(classifiers, lists, reasons)
     else:
         source = "none"
         expression = None

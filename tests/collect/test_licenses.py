@@ -75,6 +75,14 @@ def test_collector_over_real_dist_info(
         "1.0",
         {"License": "MIT License", "Classifier": "License :: OSI Approved :: MIT License"},
     )
+    dist_writer(site, "classifier-bsd", "1.0", {"Classifier": "License :: OSI Approved :: BSD License"})
+    dist_writer(
+        site,
+        "classifier-dual",
+        "1.0",
+        {"Classifier": ["License :: OSI Approved :: BSD License", "License :: OSI Approved :: MIT License"]},
+    )
+    dist_writer(site, "classifier-proprietary", "1.0", {"Classifier": "License :: Other/Proprietary License"})
     dist_writer(site, "nothing", "1.0")
     ctx = make_ctx({}, python=str(venv), policy_data={"licenses": LISTS})
     ev = LicensesCollector().collect(ctx)
@@ -83,20 +91,45 @@ def test_collector_over_real_dist_info(
     verdicts = {n: (r["verdict"], r["source"]) for n, r in records.items()}
     assert verdicts == {
         "classifier-agpl": ("deny", "classifier"),
-        "classifier-only": ("review", "classifier"),  # never allow from a classifier
+        "classifier-only": ("allow", "classifier"),  # names exactly one license: MIT
+        "classifier-bsd": ("review", "classifier"),  # which BSD? ambiguous: review
+        "classifier-dual": ("allow", "classifier"),  # MIT is an allowed alternative
+        "classifier-proprietary": ("review", "classifier"),
         "either": ("allow", "license-expression"),
         "excepted": ("review", "license-expression"),
-        "freetext": ("review", "classifier"),
+        "freetext": ("allow", "classifier"),  # "MIT License" is no SPDX id; the classifier is
         "internal": ("allow", "license-expression"),
         "legacy-field": ("allow", "license-field"),
         "nothing": ("review", "none"),
         "pep639": ("deny", "license-expression"),
     }
-    assert lic["summary"] == {"allow": 3, "deny": 2, "review": 4, "unknown": 1}
+    assert lic["summary"] == {"allow": 6, "deny": 2, "review": 4, "unknown": 1}
+    assert records["classifier-only"]["expression"] == "MIT"
+    assert "BSD License" in records["classifier-bsd"]["reason"]
     assert [u["name"] for u in lic["unknown"]] == ["nothing"]
     assert {d["name"] for d in lic["denied"]} == {"pep639", "classifier-agpl"}
-    assert lic["checked"] == lic["total"] == 9
+    assert lic["checked"] == lic["total"] == 12
     assert "AGPL-3.0-only is on the deny list" in records["pep639"]["reason"]
+
+
+def test_policy_data_can_distrust_classifiers(
+    make_ctx: Any, fresh_venv: tuple[Path, Path], dist_writer: Any
+) -> None:
+    venv, site = fresh_venv
+    dist_writer(site, "classifier-only", "1.0", {"Classifier": "License :: OSI Approved :: MIT License"})
+    dist_writer(
+        site,
+        "classifier-agpl",
+        "1.0",
+        {"Classifier": "License :: OSI Approved :: GNU Affero General Public License v3"},
+    )
+    ctx = make_ctx({}, python=str(venv), policy_data={"licenses": {**LISTS, "trust_classifiers": False}})
+    records = {
+        r["name"]: r for r in json.loads(LicensesCollector().collect(ctx).files["licenses.json"])["packages"]
+    }
+    assert records["classifier-only"]["verdict"] == "review"
+    assert "trust_classifiers" in records["classifier-only"]["reason"]
+    assert records["classifier-agpl"]["verdict"] == "deny"  # a denied license denies whatever the trust
 
 
 def test_unknown_can_be_denied_by_policy(
