@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
-from aigate_cli import aigate, git
+from aigate_cli import aigate, clean_env, committed_copy, git
 
 from aigate import __version__
 
@@ -18,8 +21,12 @@ def test_init_scaffold_validates_and_never_overwrites(tmp_path: Path) -> None:
     manifest = (tmp_path / "aigate.yaml").read_text()
     assert "name: churn-model" in manifest and 'version: "2.0.1"' in manifest
     assert "path: weights/model.onnx" in manifest and "format: onnx" in manifest
-    for path in (".aigate/policy-data.yaml", ".aigate/ci/github-workflow.yml", ".aigate/ci/gitlab-ci.yml",
-                 ".aigate/ci/pre-commit-config.yaml"):
+    for path in (
+        ".aigate/policy-data.yaml",
+        ".aigate/ci/github-workflow.yml",
+        ".aigate/ci/gitlab-ci.yml",
+        ".aigate/ci/pre-commit-config.yaml",
+    ):
         assert (tmp_path / path).is_file(), path
     valid = aigate("validate", "-C", str(tmp_path), "--data", str(tmp_path / ".aigate/policy-data.yaml"))
     assert valid.returncode == 0 and "aigate.yaml: valid (churn-model 2.0.1)" in valid.stdout, valid
@@ -34,7 +41,8 @@ def test_init_scaffold_validates_and_never_overwrites(tmp_path: Path) -> None:
 def test_init_then_check_runs_the_gate(tmp_path: Path) -> None:
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "model.safetensors").write_bytes(
-        (Path(__file__).parent / "cases" / "_base" / "model" / "model.safetensors").read_bytes())
+        (Path(__file__).parent / "cases" / "_base" / "model" / "model.safetensors").read_bytes()
+    )
     assert aigate("init", "-C", str(tmp_path)).returncode == 0
     git(tmp_path, "init", "-q")
     git(tmp_path, "add", "-A")
@@ -58,16 +66,21 @@ def _policy_dir(tmp_path: Path, test_body: str) -> Path:
 
 
 def test_policy_test_passes_and_fails(tmp_path: Path) -> None:
-    d = _policy_dir(tmp_path,
-                    'test_deny_without_replicas if { count(main.deny) == 1 with input.kind as "Deployment" }\n'
-                    'test_wrong_expectation if { count(main.deny) == 0 with input.kind as "Deployment" }\n')
+    d = _policy_dir(
+        tmp_path,
+        'test_deny_without_replicas if { count(main.deny) == 1 with input.kind as "Deployment" }\n'
+        'test_wrong_expectation if { count(main.deny) == 0 with input.kind as "Deployment" }\n',
+    )
     run = aigate("policy", "test", "--no-builtin", "--policy", str(d), "--format", "json")
     assert run.returncode == 1, run
     doc = json.loads(run.stdout)
     results = {t["name"]: t["passed"] for t in doc["tests"]}
     assert results == {"test_deny_without_replicas": True, "test_wrong_expectation": False}
     text = aigate("policy", "test", "--no-builtin", "--policy", str(d))
-    assert "FAIL: " in text.stdout and "data.main_test.test_wrong_expectation (false or undefined)" in text.stdout
+    assert (
+        "FAIL: " in text.stdout
+        and "data.main_test.test_wrong_expectation (false or undefined)" in text.stdout
+    )
     assert "2 tests, 1 passed, 0 warnings, 1 failures, 0 exceptions" in text.stdout
 
 
@@ -131,3 +144,38 @@ def test_init_ci_snippets_are_the_tested_example_files() -> None:
     templates = REPO / "aigate" / "data" / "templates"
     for name in ("github-workflow.yml", "gitlab-ci.yml", "pre-commit-config.yaml"):
         assert (templates / name).read_text() == (REPO / "examples" / "ci" / name).read_text(), name
+
+
+def test_reports_written_with_output_respect_the_umask(tmp_path: Path) -> None:
+    """--output files get 0666 less the umask (as `>` in a shell would), not mkstemp's 0600."""
+    project = committed_copy("fraud-detector", tmp_path)
+    out = tmp_path / "reports"
+    code = (
+        "import os, sys; os.umask(int(sys.argv[1], 8)); from aigate.cli import main; "
+        "sys.argv = ['aigate'] + sys.argv[2:]; main()"
+    )
+    for umask, expected in (("022", 0o644), ("077", 0o600)):
+        target = out / f"report-{umask}.json"
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                code,
+                umask,
+                "check",
+                "--dry-run",
+                "--fast",
+                "-C",
+                str(project),
+                "--format",
+                "json",
+                "--output",
+                str(target),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=clean_env(),
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert stat.S_IMODE(target.stat().st_mode) == expected, (umask, oct(target.stat().st_mode))
