@@ -124,3 +124,28 @@ def test_validate_fails_on_a_schema_error(workspace):
     assert hook_lines(proc) == {"aigate validate (manifest schema)": "Failed"}
     assert "exit code: 2" in proc.stdout
     assert "aigate.yaml:" in proc.stdout  # the message names the file and position
+
+
+def test_check_hook_in_an_isolated_environment(workspace):
+    """The hook environment is built from aigate's own metadata alone, as pre-commit does for users.
+
+    No PYTHONPATH into the test venv and no offline shortcuts: pip resolves every runtime
+    dependency from the package index into a fresh virtualenv, with build isolation. A runtime
+    import missing from ``[project].dependencies`` fails here, where the tests above (which share
+    the test venv's packages) cannot see it.
+    """
+    ws = workspace("fraud-detector")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV"))}
+    env.update({"PRE_COMMIT_COLOR": "never", "HOME": str(ws.parent)})
+    proc = subprocess.run(
+        [str(VENV_BIN / "pre-commit"), "try-repo", str(ROOT), "aigate-check", "--all-files", "--verbose"],
+        cwd=ws,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert hook_lines(proc) == {"aigate check (dry run, fast path)": "Passed"}
+    # try-repo builds the hook environment in a throw-away store; its log says it did
+    assert "Installing environment for" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
