@@ -57,7 +57,7 @@ def test_written_bundle_predicate(tmp_path: Path, example: str):
     if (project / "policy-data.yaml").exists():
         args += ["--data", str(project / "policy-data.yaml")]
     r = aigate(*args)
-    assert r.returncode in (0, 1), r
+    assert r.returncode == (0 if example == "fraud-detector" else 1), r  # the README's verdicts
     report = json.loads(r.stdout)
     stmt = json.loads((bundle / "attestation.intoto.json").read_text())
     pred = stmt["predicate"]
