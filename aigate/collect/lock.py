@@ -241,6 +241,51 @@ def _declared_lockfile(manifest: dict[str, Any]) -> tuple[str, str, str] | None:
     return None
 
 
+#: the installed state in a form pip installs from, written when the project ships no lock file
+REQUIREMENTS_LOCK = "requirements.lock.txt"
+
+_PIP_HASH_ALGS = ("sha256", "sha384", "sha512")
+
+
+def _requirement_line(d: _pyenv.Dist) -> str:
+    """One installed distribution as a pip requirement: pinned, hashed where the hash is known."""
+    du: dict[str, Any] = d.direct_url or {}
+    url = du.get("url") if isinstance(du.get("url"), str) else None
+    vcs: dict[str, Any] = du["vcs_info"] if isinstance(du.get("vcs_info"), dict) else {}
+    if url and vcs.get("commit_id"):
+        return f"{d.normalized} @ {vcs.get('vcs')}+{url}@{vcs['commit_id']}"
+    if url and (url.startswith("file:") or isinstance(du.get("dir_info"), dict)):
+        return f"# {d.normalized}=={d.version}  (installed from a local path or directory: not reproducible from an index)"
+    line = f"{d.normalized}=={d.version}"
+    ai: dict[str, Any] = du["archive_info"] if isinstance(du.get("archive_info"), dict) else {}
+    hashes: dict[str, Any] = ai["hashes"] if isinstance(ai.get("hashes"), dict) else {}
+    if url and not url.startswith("file:"):
+        line = f"{d.normalized} @ {url}"
+    known = [f"--hash={alg}:{hashes[alg]}" for alg in _PIP_HASH_ALGS if isinstance(hashes.get(alg), str)]
+    return " ".join([line, *known])
+
+
+def requirements_lock(dists: list[_pyenv.Dist], facts: dict[str, Any]) -> bytes:
+    """The installed state as a requirements file (``pip install -r``), with what it cannot pin said.
+
+    pip records an artifact hash only for direct-URL installs (PEP 610 ``archive_info``); for
+    packages installed from an index no hash of the wheel survives installation, so those lines
+    pin the version, not the bytes. The header says so: this file reproduces versions, and bytes
+    only where a hash is listed. A pylock.toml the project ships is the stronger record.
+    """
+    lines = [
+        "# The installed state of the environment aigate inspected, as pip requirements.",
+        f"# Python {facts.get('version')} ({facts.get('implementation')}, {facts.get('platform_tag')}).",
+        "# Every installed distribution is pinned by version; --hash appears only where the installer",
+        "# recorded the artifact's hash (PEP 610 direct-URL installs). Lines without a hash pin the",
+        "# version, not the bytes: prefer a hashed PEP 751 pylock.toml (dependencies.pylock).",
+        "# Editable and local-directory installs are listed as comments: they cannot be reinstalled",
+        "# from an index.",
+    ]
+    lines += sorted(_requirement_line(d) for d in dists)
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
 def read_declared_lock(ctx: CollectContext) -> tuple[str, str, bytes, dict[str, dict[str, Any]]] | None:
     """(path, format, raw bytes, parsed entries) of the lock file the manifest names, or None."""
     declared = _declared_lockfile(ctx.manifest)
@@ -292,6 +337,8 @@ def collect_lock(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, bytes]]
             "hashed": fmt == "pylock" or all(entry.get("hashes") for entry in locked.values()),
         }
     files["env-lock.json"] = to_json_bytes(lock_doc)
+    if declared is None:
+        files[REQUIREMENTS_LOCK] = requirements_lock(dists, interp.facts)
     data = {
         # the per-package list lives in env-lock.json: policies see counts, so a 5,000-package
         # environment does not slow every evaluation (docs/input.md)
