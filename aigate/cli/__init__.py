@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("aigate.cli.rollback:command", "Name the newest earlier release that verifies and passed."),
     "audit": ("aigate.cli.audit:command", "Audit tools: verify the decision chain across releases."),
     "keygen": ("aigate.cli.keygen:command", "Make an ECDSA P-256 key pair for --sign key:PATH."),
+    "push": (
+        "aigate.cli.push:command",
+        "Store an evidence bundle in an OCI registry, referring to the image.",
+    ),
 }
 
 _state: dict[str, Any] = {"verbose": False}

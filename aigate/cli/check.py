@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from aigate.cli import set_verbose
 from aigate.cli._common import output_options, pair_outputs, project_option, verbosity_options, write_atomic
+from aigate.cli._registry import client_options, registry_options
+
+
+def _push_target(push_to: str | None, dry_run: bool) -> Any:
+    """The --push destination, checked before any work (a dry run's bundle is not release evidence)."""
+    if push_to is None:
+        return None
+    from aigate.errors import UsageError
+    from aigate.oci.reference import parse
+
+    if dry_run:
+        raise UsageError("--push stores release evidence; a --dry-run records none")
+    target = parse(push_to, what="--push")
+    if target.digest:
+        raise UsageError("--push names a repository (and optionally a tag), not a digest")
+    return target
 
 
 @click.command("check")
@@ -83,6 +100,13 @@ from aigate.cli._common import output_options, pair_outputs, project_option, ver
     type=click.Path(dir_okay=False),
     help="Sigstore trusted root JSON for offline keyless verification.",
 )
+@click.option(
+    "--push",
+    "push_to",
+    metavar="oci://REGISTRY/REPOSITORY[:TAG]",
+    help="After a recorded run, push the evidence bundle to this registry as a referrer of the serving image.",
+)
+@registry_options
 @output_options()
 @verbosity_options
 def command(
@@ -112,6 +136,10 @@ def command(
     issuer: str | None,
     repository: str | None,
     trusted_root: str | None,
+    push_to: str | None,
+    plain_http: bool,
+    registry_ca: str | None,
+    max_pull_bytes: int,
     formats: tuple[str, ...],
     outputs: tuple[Path, ...],
     quiet: bool,
@@ -127,6 +155,7 @@ def command(
     from aigate.report import render
 
     pairs = pair_outputs(formats, outputs)
+    target = _push_target(push_to, dry_run)
     config = CheckConfig(
         root=project,
         manifest=manifest,
@@ -163,6 +192,13 @@ def command(
                 click.echo(text, nl=not text.endswith("\n"))
         else:
             write_atomic(out, text)
+    if target is not None and result.report.bundle is not None:
+        from aigate.oci.evidence import push_bundle
+
+        pushed = push_bundle(
+            Path(result.report.bundle.path), target, options=client_options(plain_http, registry_ca)
+        )
+        click.echo(f"aigate: pushed the evidence to oci://{pushed.reference}", err=True)
     if quiet:
         click.echo(f"aigate: {result.decision.verdict}", err=True)
     if verbose:
