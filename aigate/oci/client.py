@@ -139,6 +139,8 @@ class Registry:
         import requests
 
         kw.setdefault("timeout", self.options.timeout)
+        # per request: a session-level ``verify`` loses to REQUESTS_CA_BUNDLE in requests' merge
+        kw.setdefault("verify", self.options.ca_file or True)
         last = ""
         attempts = 0
         auth_rounds = 0
@@ -192,7 +194,13 @@ class Registry:
                 return False
             auth = (creds.username, creds.password) if creds else None
             try:
-                tok = self.session.get(realm, params=fields, auth=auth, timeout=self.options.timeout)
+                tok = self.session.get(
+                    realm,
+                    params=fields,
+                    auth=auth,
+                    timeout=self.options.timeout,
+                    verify=self.options.ca_file or True,
+                )
             except Exception:
                 raise GateFailure(f"registry {self.registry}: the token service did not answer") from None
             if tok.status_code != 200:
