@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,7 @@ import click
 
 from aigate.cli import set_verbose
 from aigate.cli._common import output_options, pair_outputs, project_option, verbosity_options, write_atomic
-from aigate.cli._registry import client_options, registry_options
+from aigate.cli._registry import client_options, local_store, registry_options
 
 
 def _push_target(push_to: str | None, dry_run: bool) -> Any:
@@ -80,9 +82,13 @@ def _push_target(push_to: str | None, dry_run: bool) -> Any:
     help="Signing: none, keyless (Sigstore, ambient OIDC), key:PATH.",
 )
 @click.option(
-    "--previous", help="The previous release's evidence bundle (decision chain, metric regression)."
+    "--previous",
+    help="The previous release's evidence bundle (decision chain, metric regression): a path or oci://REGISTRY/REPO@sha256:...",
 )
-@click.option("--bundles", help="Directory of earlier releases' bundles (chain, rollback target).")
+@click.option(
+    "--bundles",
+    help="Earlier releases' bundles (chain, rollback target): a directory or oci://REGISTRY/REPOSITORY.",
+)
 @click.option("--since", help="Start of the release range (default: the previous release tag).")
 @click.option(
     "--release-tags", help="Glob naming release tags, e.g. 'v*' (default: any tag outside aigate/)."
@@ -184,7 +190,14 @@ def command(
         repository=repository,
         trusted_root=trusted_root,
     )
-    result = record(config, run_check(config))
+    with contextlib.ExitStack() as stack:  # oci:// stores are pulled (digest-checked) for the run
+        registry = client_options(plain_http, registry_ca, max_pull_bytes)
+        config = dataclasses.replace(
+            config,
+            bundles=local_store(config.bundles, stack, registry),
+            previous=local_store(config.previous, stack, registry),
+        )
+        result = record(config, run_check(config))
     for fmt, out in pairs:
         text = render(fmt, result.report)
         if out is None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 from pathlib import Path
 
 import click
 
+from aigate.cli._registry import client_options, local_store, registry_options, shown_path
 from aigate.cli._trust import make_trust, trust_options
 
 
@@ -14,16 +17,16 @@ from aigate.cli._trust import make_trust, trust_options
 @click.option(
     "--bundles",
     required=True,
-    type=click.Path(path_type=Path),
-    help="Directory of release bundles (the store).",
+    help="The store: a directory of release bundles, or oci://REGISTRY/REPOSITORY.",
 )
 @click.option(
     "--current", metavar="VERSION", help="The version to roll back from (default: the newest bundle)."
 )
+@registry_options
 @trust_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def command(
-    bundles: Path,
+    bundles: str,
     current: str | None,
     key: Path | None,
     identity: str | None,
@@ -31,6 +34,9 @@ def command(
     repository: str | None,
     trusted_root: Path | None,
     allow_unsigned: bool,
+    plain_http: bool,
+    registry_ca: str | None,
+    max_pull_bytes: int,
     fmt: str,
 ) -> None:
     """Name the rollback target: version, artifact digests and bundle path (exit 1 when there is none)."""
@@ -38,12 +44,20 @@ def command(
     from aigate.errors import VerificationFailure
 
     trust = make_trust(key, identity, issuer, repository, trusted_root, allow_unsigned)
-    try:
-        target = rollback_target(bundles, trust, current=current)
-    except VerificationFailure as exc:
-        if fmt == "json":
-            click.echo(json.dumps({"target": None, "store": str(bundles), "error": exc.one_line()}, indent=2))
-        raise
+    with contextlib.ExitStack() as stack:
+        store = local_store(bundles, stack, client_options(plain_http, registry_ca, max_pull_bytes))
+        assert store is not None
+        try:
+            target = rollback_target(Path(store), trust, current=current)
+        except VerificationFailure as exc:
+            if fmt == "json":
+                click.echo(json.dumps({"target": None, "store": bundles, "error": exc.one_line()}, indent=2))
+            raise
+    target = dataclasses.replace(
+        target,
+        path=shown_path(target.path, bundles),
+        skipped=tuple({**s, "path": shown_path(s["path"], bundles)} for s in target.skipped),
+    )
     if fmt == "json":
         click.echo(json.dumps(target.to_dict(), indent=2, sort_keys=True))
         return

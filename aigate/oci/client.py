@@ -332,6 +332,25 @@ class Registry:
         media = resp.headers.get("Content-Type", "").split(";")[0].strip()
         return raw, media
 
+    def tags(self, repo: str, limit: int = 10000) -> list[str]:
+        """The repository's tags (``/tags/list``, following ``Link`` pages), at most ``limit``."""
+        url: str | None = self._url(repo, "tags", "list") + "?n=1000"
+        out: list[str] = []
+        while url and len(out) < limit:
+            resp = self._request("GET", url, what="listing tags")
+            if resp.status_code == 404:
+                return []
+            if resp.status_code != 200:
+                raise self._fail(resp, "listing tags")
+            try:
+                tags = resp.json().get("tags") or []
+            except ValueError:
+                raise GateFailure(f"registry {self.registry}: the tag list is not JSON") from None
+            out.extend(str(t) for t in tags if isinstance(t, str))
+            link = resp.links.get("next", {}).get("url")
+            url = urllib.parse.urljoin(self.base, link) if link else None
+        return out[:limit]
+
     def referrers(self, repo: str, digest: str) -> list[dict[str, Any]]:
         """Descriptors of the manifests whose ``subject`` is ``digest``: the API, else the tag schema."""
         resp = self._request(

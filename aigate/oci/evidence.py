@@ -37,6 +37,8 @@ from aigate.oci.reference import Reference
 
 _PINNED = re.compile(r"@(sha256:[0-9a-f]{64})$")
 SIGSTORE_FILE = "attestation.sigstore.json"
+TAG_PREFIX = "aigate-"
+MAX_STORE_RELEASES = 1000
 
 
 @dataclass(frozen=True)
@@ -128,12 +130,19 @@ def push_bundle(
         manifest["subject"] = subject_desc
     body = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
     digest, resp = reg.put_manifest(repo, body, MANIFEST_MEDIA_TYPE, sha256_digest(body))
-    if target.tag:
-        reg.put_manifest(repo, body, MANIFEST_MEDIA_TYPE, target.tag)
+    # a tag per release, so the store can be listed on any registry (the referrers API lists by
+    # subject only); the user's tag when given
+    reg.put_manifest(repo, body, MANIFEST_MEDIA_TYPE, target.tag or release_tag(index))
     api = bool(resp.headers.get("OCI-Subject"))
     if subject and subject_desc and not api:
         _update_referrers_tag(reg, repo, subject, manifest, digest, len(body))
     return Pushed(target.with_digest(digest), subject, layers[0]["digest"], api)
+
+
+def release_tag(index: dict[str, Any]) -> str:
+    """``aigate-<model version>``, squeezed into the tag grammar ``[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}``."""
+    version = re.sub(r"[^A-Za-z0-9_.-]", "_", str(index["model"]["version"]))
+    return f"{TAG_PREFIX}{version}"[:128]
 
 
 def _annotations(index: dict[str, Any], index_digest: str) -> dict[str, str]:
@@ -252,3 +261,32 @@ def _check_side_layers(
             raise VerificationFailure(
                 f"{ref}: annotation {key} says {annotations.get(key)!r}, the bundle {value!r}"
             )
+
+
+def materialize_store(ref: Reference, dest: Path, options: ClientOptions | None = None) -> Path:
+    """Pull every aigate evidence artifact of the repository into ``dest`` as ``.tar.gz`` files.
+
+    Found through the release tags aigate pushes (``aigate-<version>``) and the referrers tags of
+    the tag schema; each is pulled and checked like :func:`pull_bundle`, so the directory-based
+    chain, rollback and history code then reads the registry exactly as it reads a directory.
+    """
+    reg = Registry(ref, options)
+    repo = ref.repository
+    digests: set[str] = set()
+    for tag in reg.tags(repo):
+        if tag.startswith(TAG_PREFIX):
+            got = reg.get_manifest(repo, tag)
+            if got is not None and json.loads(got[0]).get("artifactType") == ARTIFACT_TYPE:
+                digests.add(sha256_digest(got[0]))
+        elif re.fullmatch(r"sha256-[0-9a-f]{64}", tag):
+            got = reg.get_manifest(repo, tag)
+            if got is not None:
+                for m in json.loads(got[0]).get("manifests") or []:
+                    if isinstance(m, dict) and m.get("artifactType") == ARTIFACT_TYPE:
+                        digests.add(str(m.get("digest")))
+        if len(digests) > MAX_STORE_RELEASES:
+            raise VerificationFailure(f"{ref}: more than {MAX_STORE_RELEASES} evidence artifacts")
+    dest.mkdir(parents=True, exist_ok=True)
+    for digest in sorted(digests):
+        pull_bundle(Reference(ref.registry, repo, None, digest), dest, options)
+    return dest
