@@ -107,19 +107,100 @@ warn contains f if {
 
 artifacts := object.get(input, "artifacts", [])
 
-finding_text(s) := concat("; ", [util.say("%v", [object.get(x, "message", x)]) | some x in util.first_n(object.get(s, "findings", []), 3)])
+# The organisation's allowlist of imported callables (policy data). An entry is an exact
+# callable ("collections.OrderedDict") or a module prefix ending in ".*" ("sklearn.*"). A prefix
+# admits classes only (a name that starts with an upper-case letter, no attribute path), never a
+# nested-pickle loader, and never anything under the modules in never_by_prefix: functions and
+# loaders need exact entries, so trusting a package never trusts its pickle.loads or os import.
+allow_entries := ({x | some x in util.conf(["modelsafe", "allow_globals"], [])} | {x | some x in util.conf(["modelsafe", "allow_globals_extra"], [])}) | sklearn_entries
+
+sklearn_entries := {x | some x in util.conf(["modelsafe", "sklearn_globals"], [])} if {
+	util.conf(["modelsafe", "allow_sklearn"], false) == true
+} else := set()
+
+never_by_prefix := {
+	"builtins", "__builtin__", "os", "posix", "nt", "sys", "subprocess", "pickle", "_pickle",
+	"marshal", "shutil", "socket", "importlib", "runpy", "code", "codeop", "pty", "ctypes", "dill",
+	"cloudpickle", "types", "functools", "operator", "io", "_io", "webbrowser", "multiprocessing",
+	"signal", "pathlib", "copyreg", "copy_reg", "codecs", "_codecs", "inspect", "pdb", "bdb",
+	"timeit", "asyncio", "threading", "_thread", "gc", "tempfile", "glob", "urllib", "http",
+}
+
+root_module(m) := split(m, ".")[0]
+
+under(m, p) if m == p
+
+under(m, p) if startswith(m, concat("", [p, "."]))
+
+allowed(g) if allow_entries[g.callable]
+
+allowed(g) if {
+	some e in allow_entries
+	endswith(e, ".*")
+	under(g.module, trim_suffix(e, ".*"))
+	regex.match(`^[A-Z][A-Za-z0-9_]*$`, g.name)
+	not object.get(g, "loader", false)
+	not never_by_prefix[root_module(g.module)]
+}
+
+describe(g) := util.say("%v (in %v at offset %v%v%v)", [
+	g.callable,
+	object.get(g, "member", "?"),
+	object.get(g, "offset", "?"),
+	nested_text(g),
+	called_text(g),
+])
+
+nested_text(g) := util.say(", nested in %v", [g.nested]) if g.nested else := ""
+
+called_text(g) := ", called" if object.get(g, "called", false) == true else := ", imported"
+
+file_findings contains [a.path, fi] if {
+	some a in artifacts
+	some fi in object.get(object.get(a, "safety", {}), "findings", [])
+}
+
+deny contains f if {
+	some [path, fi] in file_findings
+	bad := [g | some g in object.get(fi, "imports", []); not allowed(g)]
+	count(bad) > 0
+	f := {
+		"rule": "disallowed-global",
+		"msg": concat("", [
+			util.say("artifact %v: %v imports %v callable(s) outside modelsafe.allow_globals: ", [path, fi.file, count(bad)]),
+			concat("; ", [describe(g) | some g in util.first_n(bad, 5)]),
+			more_text(count(bad)),
+			". Loading it would run that code. Convert the model to safetensors (or ONNX/GGUF); if you trust these modules, add them to modelsafe.allow_globals in the organisation's policy data",
+		]),
+		"pointer": "/model/artifacts",
+	}
+}
+
+more_text(n) := util.say(" and %v more", [n - 5]) if n > 5 else := ""
+
+problem_text(fi) := concat("; ", [util.say("%v: %v", [object.get(p, "member", fi.file), p.message]) | some p in util.first_n(object.get(fi, "problems", []), 3)])
 
 deny contains f if {
 	some a in artifacts
 	s := object.get(a, "safety", {})
 	s.status == "unsafe"
+	some fi in object.get(s, "findings", [])
+	fi.severity == "unsafe"
 	f := {
 		"rule": "unsafe-model-file",
-		"msg": concat("", [
-			util.say("artifact %v contains an executable payload according to %v: ", [a.path, object.get(s, "scanner", "the scanner")]),
-			finding_text(s),
-			". Do not deploy it; re-export the weights as safetensors from a trusted source",
-		]),
+		"msg": util.say("artifact %v: %v can execute code whatever the allowlist says: %v. Do not deploy it; re-export the weights as safetensors from a trusted source", [a.path, fi.file, problem_text(fi)]),
+		"pointer": "/model/artifacts",
+	}
+}
+
+deny contains f if {
+	some a in artifacts
+	s := object.get(a, "safety", {})
+	s.status == "unsafe"
+	count([fi | some fi in object.get(s, "findings", []); fi.severity == "unsafe"]) == 0
+	f := {
+		"rule": "unsafe-model-file",
+		"msg": util.say("artifact %v can execute code when loaded (%v); re-export the weights as safetensors from a trusted source", [a.path, object.get(s, "scanner", "scanner")]),
 		"pointer": "/model/artifacts",
 	}
 }
@@ -132,20 +213,55 @@ deny contains f if {
 		"rule": "scan-error",
 		"msg": concat("", [
 			util.say("artifact %v could not be scanned (%v): ", [a.path, object.get(s, "scanner", "scanner")]),
-			finding_text(s),
-			". A file that cannot be scanned is not safe; check that it is a complete, valid file",
+			concat("; ", [error_text(fi) | some fi in util.first_n([x | some x in object.get(s, "findings", []); x.severity == "error"], 3)]),
+			". A file that cannot be scanned is not safe; check that it is a complete, valid file, or convert it to safetensors",
 		]),
 		"pointer": "/model/artifacts",
+	}
+}
+
+error_text(fi) := problem_text(fi) if count(object.get(fi, "problems", [])) > 0
+
+error_text(fi) := util.say("%v", [object.get(fi, "message", fi)]) if count(object.get(fi, "problems", [])) == 0
+
+error_text(fi) := util.say("%v", [fi]) if not is_object(fi)
+
+# Findings beyond the collector's per-artifact cap were not shown to the policy: the callables in
+# them were never judged, so an artifact that imports anything cannot pass on a partial list.
+deny contains f if {
+	some a in artifacts
+	s := object.get(a, "safety", {})
+	s.status in {"imports", "unsafe"}
+	object.get(s, "findings_truncated", 0) > 0
+	f := {
+		"rule": "scan-truncated",
+		"msg": util.say("artifact %v has %v more scanned files than the evidence lists, so their imported callables were not judged; split the artifact or convert its pickle files to safetensors", [a.path, s.findings_truncated]),
+		"pointer": "/model/artifacts",
+	}
+}
+
+# A manifest that declares a pickle-capable format for a file aigate could not classify: the
+# loader will unpickle it, so "unknown" is a deny, not a warning.
+deny contains f if {
+	some a in artifacts
+	fmt := object.get(declared_formats, a.path, null)
+	pickle_formats[fmt]
+	some e in object.get(a, "files", [])
+	e.format in {"unknown", "unclassified", "empty"}
+	f := {
+		"rule": "unclassified-pickle",
+		"msg": util.say("artifact %v is declared %v but %v is not a pickle, zip or tensor format aigate can classify; a loader would unpickle it unscanned. Re-export it, or convert it to safetensors", [a.path, fmt, e.path]),
+		"pointer": "/model/format",
 	}
 }
 
 unknown_status contains f if {
 	some a in artifacts
 	s := object.get(a, "safety", {})
-	not s.status in {"safe", "unsafe", "error"}
+	not s.status in {"safe", "unsafe", "error", "imports"}
 	f := {
 		"rule": "unknown-format",
-		"msg": util.say("artifact %v has format %v, which could not be classified; prefer safetensors, ONNX or GGUF", [a.path, object.get(a, "format", "unknown")]),
+		"msg": util.say("artifact %v has files aigate cannot classify (%v); prefer safetensors, ONNX or GGUF", [a.path, concat(", ", [e.path | some e in util.first_n([x | some x in object.get(a, "files", []); x.format == "unknown"], 3)])]),
 		"pointer": "/model/artifacts",
 	}
 }
@@ -161,12 +277,11 @@ warn contains f if {
 }
 
 warn contains f if {
-	some a in artifacts
-	object.get(a, ["safety", "status"], null) == "safe"
-	pickle_formats[object.get(a, "format", "")]
+	some [path, fi] in file_findings
+	some note in object.get(fi, "notes", [])
 	f := {
-		"rule": "pickle-format",
-		"msg": util.say("artifact %v is %v: the opcode scan passed, but the format can execute code on load. Prefer safetensors", [a.path, a.format]),
+		"rule": "model-program",
+		"msg": util.say("artifact %v: %v: %v; review the program or export the weights as safetensors", [path, fi.file, note]),
 		"pointer": "/model/artifacts",
 	}
 }
