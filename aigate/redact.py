@@ -150,3 +150,118 @@ def redact_mapping(data: Any, *, _prefix: str = "") -> tuple[Any, list[dict[str,
         return obj
 
     return walk(data, _prefix), redactions
+
+
+# --- redaction of whole files and outputs (the bundle writer, the reporters, the CLI) ---------
+#
+# Inside files a name is only trusted when it is unmistakably a credential's: "key" alone
+# (``kms_key``, ``key_features``) or "auth" (``auth: mtls``) name things auditors need to read.
+# Value patterns above catch the shaped tokens under any name.
+_FIELD_NAME = re.compile(
+    r"(?i)(?:token|secret|passw(?:or)?d|passphrase|credential|cookie|dsn|connection_string|webhook"
+    r"|(?:api|access|private|secret|client|signing|deploy|license|account|master)[_\-.]?key"
+    r"|apikey|auth[_\-.]?header|authorization|(?:^|[_\-.])pat$|private[_\-.]?token)"
+)
+_FIELD_EXCEPTIONS = re.compile(r"(?i)(?:_(?:present|count|set|path|file|env|name|type)|^token_kind)$")
+#: values that are never secrets even under a secret name: references, digests, flags, numbers
+_HARMLESS_VALUE = re.compile(
+    r"(?i)^(?:|\[REDACTED\]|true|false|null|none|yes|no|~|\d{1,12}|sha256:[0-9a-f]{64}|arn:[^\s]*"
+    r"|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\*+|<[^>]*>|env:[A-Za-z_][A-Za-z0-9_]*)$"
+)
+_JSON_PAIR = re.compile(r'"(?P<k>[^"\\\n]{1,100})"(?P<sep>\s*:\s*)"(?P<v>(?:[^"\\\n]|\\.){0,65536})"')
+_LINE_PAIR = re.compile(
+    r"(?im)^(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?)(?P<k>[A-Za-z_][A-Za-z0-9_.\-]{0,100})"
+    r"(?P<sep>[ \t]*[:=][ \t]*)(?P<v>[^\s\[{|>\"'#][^\r\n]{0,65535}|\"[^\"\r\n]{0,65535}\"|'[^'\r\n]{0,65535}')"
+    r"[ \t]*$"
+)
+_INLINE_PAIR = re.compile(
+    r"(?i)\b(?P<k>[A-Za-z_][A-Za-z0-9_.\-]{0,100})(?P<sep>=)(?P<v>[^\s\"'\\,;&<>]{1,4096})"
+)
+
+
+#: lower-case literals one of which every match of a value pattern contains (a cheap pre-filter)
+_LITERALS: dict[str, tuple[str, ...]] = {
+    "pem-private-key": ("private key",),
+    "github-token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    "github-pat": ("github_pat_",),
+    "gitlab-token": ("glpat-", "gldt-", "glptt-", "glrt-", "glcbt-", "gloas-", "glft-"),
+    "aws-access-key-id": ("akia", "asia", "abia", "acca", "aida", "aroa"),
+    "slack-token": ("xox",),
+    "slack-webhook": ("hooks.slack.com",),
+    "api-key-sk": ("sk-", "rk-"),
+    "stripe-key": ("_live_", "_test_"),
+    "huggingface-token": ("hf_",),
+    "pypi-token": ("pypi-age",),
+    "npm-token": ("npm_",),
+    "google-api-key": ("aiza",),
+    "jwt": ("eyj",),
+    "bearer-token": ("bearer",),
+    "azure-storage-key": ("accountkey=",),
+}
+_FIELD_WORDS = (
+    "token", "secret", "passw", "passphrase", "credential", "cookie", "dsn", "connection_string",
+    "webhook", "key", "authorization", "auth", "pat",
+)  # fmt: skip
+
+
+def is_secret_field(name: str) -> bool:
+    """True when a field name inside a file names a credential (stricter than :func:`is_secret_name`)."""
+    return bool(_FIELD_NAME.search(name)) and not _FIELD_EXCEPTIONS.search(name)
+
+
+def _pair_sub(text: str, rx: re.Pattern[str], counter: list[int]) -> str:
+    def repl(m: re.Match[str]) -> str:
+        value = m.group("v")
+        bare = value.strip("\"'").strip()
+        if not is_secret_field(m.group("k")) or _HARMLESS_VALUE.match(bare):
+            return m.group(0)
+        counter[0] += 1
+        quote = value[0] if value[:1] in ("'", '"') and rx is _LINE_PAIR else ""
+        start = m.start("v") - m.start(0)
+        return m.group(0)[:start] + quote + REDACTED + quote + m.group(0)[m.end("v") - m.start(0) :]
+
+    return rx.sub(repl, text)
+
+
+def redact_text_counted(text: str) -> tuple[str, int]:
+    """``text`` with secrets removed by value pattern *and* by field name; returns (text, count).
+
+    The one pass every byte of evidence and output goes through: JSON ``"name": "value"``
+    pairs, YAML/INI/env ``name: value`` lines and ``name=value`` (query strings, CI URLs) are
+    redacted when the name is a credential's; shaped tokens anywhere. Replacements never
+    contain quotes or backslashes, so JSON, XML and YAML stay well-formed.
+    """
+    counter = [0]
+    out = text
+    lower = text.lower()
+    for kind, rx in VALUE_PATTERNS:
+        if any(lit in lower for lit in _LITERALS[kind]):  # a C substring scan skips most patterns
+            out, n = rx.subn(REDACTED, out)
+            counter[0] += n
+    if "://" in out and "@" in out:
+        out, n = _URL_CREDS.subn(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}@", out)
+        counter[0] += n
+        out, n = _URL_TOKEN_USER.subn(lambda m: f"{m.group(1)}{REDACTED}@", out)
+        counter[0] += n
+    if any(word in lower for word in _FIELD_WORDS) and _FIELD_NAME.search(out):
+        for rx in (_JSON_PAIR, _LINE_PAIR, _INLINE_PAIR):
+            out = _pair_sub(out, rx, counter)
+    return out, counter[0]
+
+
+def redact_output(text: str) -> str:
+    """What a reporter or the CLI may print: :func:`redact_text_counted` without the count."""
+    return redact_text_counted(text)[0]
+
+
+def redact_bytes(data: bytes) -> tuple[bytes, int]:
+    """A file's bytes with secrets removed; undecodable bytes pass through unchanged (surrogateescape)."""
+    low = data.lower()  # bytes: fast substring scans; most evidence files hold no candidate at all
+    words = [w.encode() for lits in _LITERALS.values() for w in lits] + [w.encode() for w in _FIELD_WORDS]
+    if b"://" not in low and not any(w in low for w in words):
+        return data, 0
+    text = data.decode("utf-8", "surrogateescape")
+    out, count = redact_text_counted(text)
+    if count == 0:
+        return data, 0
+    return out.encode("utf-8", "surrogateescape"), count

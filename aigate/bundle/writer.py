@@ -208,7 +208,65 @@ def _model_files(request: BundleRequest) -> tuple[str | None, list[str]]:
     return request.model_root or model_root_for(files), files
 
 
-def _index(request: BundleRequest, files: Mapping[str, bytes], signing: str, reason: str | None) -> bytes:
+@dataclass(frozen=True)
+class Redacted:
+    """A bundle file whose secrets were removed: the original's digest and size, and how many."""
+
+    sha256: str
+    size: int
+    count: int
+
+
+def redact_files(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], dict[str, Redacted]]:
+    """Every bundle file through the one redaction pass (:func:`aigate.redact.redact_bytes`).
+
+    The count of redactions per file is written into ``decision.json`` (``redactions``), never
+    the values; the original's digest is kept so that evidence hashed elsewhere (the decision's
+    ``inputs``) still matches what the collectors read.
+    """
+    from aigate.redact import redact_bytes
+
+    out: dict[str, bytes] = {}
+    redacted: dict[str, Redacted] = {}
+    for name, data in files.items():
+        if name == DECISION:
+            continue
+        out[name], count = redact_bytes(data)
+        if count:
+            redacted[name] = Redacted(sha256_hex(data), len(data), count)
+    decision = files[DECISION]
+    with contextlib.suppress(ValueError, TypeError):
+        doc = json.loads(decision)
+        doc["redactions"] = {
+            "count": sum(r.count for r in redacted.values()),
+            "files": {name: r.count for name, r in sorted(redacted.items())},
+        }
+        decision = canonical_json(doc)
+    out[DECISION], count = redact_bytes(decision)
+    if count:
+        redacted[DECISION] = Redacted(sha256_hex(decision), len(decision), count)
+    return out, redacted
+
+
+def _file_entry(data: bytes, redacted: Redacted | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"sha256": sha256_hex(data), "size": len(data)}
+    if redacted is not None:
+        entry.update(
+            redacted=True,
+            redactions=redacted.count,
+            original_sha256=redacted.sha256,
+            original_size=redacted.size,
+        )
+    return entry
+
+
+def _index(
+    request: BundleRequest,
+    files: Mapping[str, bytes],
+    signing: str,
+    reason: str | None,
+    redacted: Mapping[str, Redacted] | None = None,
+) -> bytes:
     model_root, _ = _model_files(request)
     return canonical_json(
         {
@@ -227,7 +285,7 @@ def _index(request: BundleRequest, files: Mapping[str, bytes], signing: str, rea
             "model_root": model_root,
             "artifacts": [a.to_dict() for a in sorted(request.artifacts, key=lambda a: a.path)],
             "files": {
-                name: {"sha256": sha256_hex(data), "size": len(data)} for name, data in sorted(files.items())
+                name: _file_entry(data, (redacted or {}).get(name)) for name, data in sorted(files.items())
             },
         }
     )
@@ -282,7 +340,7 @@ def build_bundle(request: BundleRequest) -> tuple[dict[str, bytes], str, str | N
             raise GateFailure(f"artifact path {a.path!r} is not a plain project-relative path")
         if not _HEX64.match(a.sha256):
             raise GateFailure(f"artifact {a.path}: sha256 {a.sha256!r} is not a hex digest")
-    files = dict(request.files)
+    files, redacted = redact_files(request.files)
     signing = request.signing.kind
     reason: str | None = None
     if request.signing.signs:
@@ -300,7 +358,7 @@ def build_bundle(request: BundleRequest) -> tuple[dict[str, bytes], str, str | N
                     request.signing,
                     token=request.identity_token,
                 )
-            index_bytes = _index(request, files, signing, None)
+            index_bytes = _index(request, files, signing, None, redacted)
             statement = _statement(request, index_bytes)
             signature = _sign_statement(statement, request)
         except SigningError as exc:
@@ -313,7 +371,7 @@ def build_bundle(request: BundleRequest) -> tuple[dict[str, bytes], str, str | N
             files[STATEMENT] = statement
             files[SIGNATURE] = signature
             return files, signing, None
-    index_bytes = _index(request, files, "none", reason)
+    index_bytes = _index(request, files, "none", reason, redacted)
     files[INDEX] = index_bytes
     files[STATEMENT] = _statement(request, index_bytes)
     return files, "none", reason

@@ -87,7 +87,27 @@ def cli() -> None:
 
 
 def _error(message: str) -> None:
-    click.echo(f"aigate: error: {message}", err=True)
+    """Print one error line; it may quote a flag or a file (``--opa-url https://u:p@...``): redacted."""
+    from aigate.redact import redact_output
+
+    click.echo(redact_output(f"aigate: error: {message}"), err=True)
+
+
+def _traceback() -> None:
+    import traceback
+
+    from aigate.redact import redact_output
+
+    click.echo(redact_output(traceback.format_exc()), err=True, nl=False)
+
+
+def _click_line(exc: click.ClickException) -> str:
+    """A click usage error on one line, naming the command and where to look for help."""
+    text = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        return f"{ctx.command_path}: {text} (see '{ctx.command_path} --help')"
+    return text
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -97,16 +117,14 @@ def main(argv: list[str] | None = None) -> None:
         code = cli.main(args=argv, prog_name="aigate", standalone_mode=False)
     except AigateError as exc:
         if _state["verbose"]:
-            import traceback
-
-            traceback.print_exc()
+            _traceback()
         _error(exc.one_line())
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         _error("aborted")
         sys.exit(EXIT_FAILED)
     except click.ClickException as exc:
-        exc.show()
+        _error(_click_line(exc))
         sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -118,9 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         os._exit(EXIT_FAILED)
     except Exception as exc:  # a bug: fail closed with one line, details on request
         if _state["verbose"]:
-            import traceback
-
-            traceback.print_exc()
+            _traceback()
         _error(
             f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} (run with --verbose for details)"
         )

@@ -29,4 +29,7 @@ def renderer(name: str) -> Renderer:
 
 
 def render(name: str, ctx: ReportContext) -> str:
-    return renderer(name)(ctx)
+    """The report in format ``name``, through the one redaction pass every output takes."""
+    from aigate.redact import redact_output
+
+    return redact_output(renderer(name)(ctx))
