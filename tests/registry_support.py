@@ -1,4 +1,4 @@
-"""A real OCI registry for the evidence-store tests: Debian's docker-registry (CNCF distribution).
+"""A real OCI registry for the evidence-store and CI-integration tests: Debian's docker-registry (CNCF distribution).
 
 Each fixture starts its own registry process on 127.0.0.1 with a generated config: one over plain
 HTTP, one over TLS with a test CA and htpasswd (bcrypt) basic auth. Images are pushed into it by
@@ -244,3 +244,18 @@ def skopeo_raw(reg: Registry, ref: str) -> bytes:
         timeout=120,
     )
     return out.stdout
+
+
+def pin_serving_image(project: Path, reg: Registry, repo: str, digest: str) -> None:
+    """Point the manifest's serving image at ``repo@digest`` in ``reg`` and commit the change."""
+    import re
+
+    manifest = project / "aigate.yaml"
+    text = manifest.read_text()
+    pinned = re.sub(r"(image: )\S+", rf"\g<1>{reg.host}/{repo}@{digest}", text, count=1)
+    assert pinned != text, "the manifest names no serving image"
+    manifest.write_text(pinned)
+    subprocess.run(
+        ["git", "-C", str(project), "commit", "-q", "-am", "serve the image from the test registry"],
+        check=True,
+    )

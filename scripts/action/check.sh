@@ -54,6 +54,14 @@ bool() {
   esac
 }
 if bool dry-run "${AIGATE_DRY_RUN:-false}"; then args+=(--dry-run); fi
+# push: the registry credentials travel in AIGATE_REGISTRY_USERNAME/PASSWORD (aigate reads them
+# from the environment and never prints them); only the destination is an argument
+if [ -n "${AIGATE_PUSH:-}" ]; then
+  args+=(--push "$AIGATE_PUSH")
+  if bool registry-plain-http "${AIGATE_REGISTRY_PLAIN_HTTP:-false}"; then args+=(--plain-http); fi
+else
+  unset AIGATE_REGISTRY_USERNAME AIGATE_REGISTRY_PASSWORD
+fi
 if bool fail-on-warn "${AIGATE_FAIL_ON_WARN:-false}"; then args+=(--fail-on-warn); fi
 
 stdout_format=""

@@ -279,10 +279,19 @@ def run_action(
     contexts: dict[str, Any] = {
         "inputs": input_values,
         "steps": {},
-        "github": {"action_path": str(action_dir), "workspace": str(workspace), "token": "stand-in"},
+        "github": {
+            "action_path": str(action_dir),
+            "workspace": str(workspace),
+            "token": "stand-in-github-token",
+            "actor": "stand-in-actor",
+        },
         "runner": {"temp": str(temp), "os": "Linux"},
         "env": base_env,
     }
+    # input defaults may be expressions over the github context (e.g. `${{ github.token }}`)
+    for k in declared:
+        if k not in inputs:
+            input_values[k] = interpolate(input_values[k], contexts)
     summary_parts: list[str] = []
     results: list[StepResult] = []
     uploads: list[dict[str, Any]] = []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from integration_support import make_workspace
+from registry_support import plain_registry, tls_registry  # noqa: F401  (push tests: a real registry)
 
 
 @pytest.fixture

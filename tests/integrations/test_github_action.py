@@ -106,3 +106,45 @@ def test_extra_formats_and_report_dir(workspace, tmp_path):
     assert (report_dir / "aigate.junit.xml").is_file()
     assert isinstance(json.loads((report_dir / "aigate.codequality.json").read_text()), list)
     assert "::group::" not in run.step("Run the gate").stdout  # no github format: no annotations
+
+
+def test_push_stores_the_evidence_beside_the_image(workspace, tmp_path, tls_registry):
+    """`push:` with registry credentials (a TLS registry with htpasswd auth on 127.0.0.1 stands in
+    for GHCR); the evidence is then found among the image's referrers and verifies."""
+    from aigate_cli import aigate
+    from registry_support import PASSWORD, USER, pin_serving_image, push_image
+
+    ws = workspace("fraud-detector")
+    image = push_image(tls_registry, "ml/fraud-detector", "1.4.0", tmp_path)
+    pin_serving_image(ws, tls_registry, "ml/fraud-detector", image)
+    key = tmp_path / "release-key"
+    assert aigate("keygen", str(key)).returncode == 0
+    env = {**env_with_aigate(), "AIGATE_REGISTRY_CA": str(tls_registry.ca)}
+    run = run_action(
+        ROOT,
+        ws,
+        tmp_path / "runner",
+        {
+            **INPUTS,
+            "dry-run": "false",
+            "sign": f"key:{key}",
+            "push": f"oci://{tls_registry.host}/ml/fraud-detector",
+            "registry-username": USER,
+            "registry-password": PASSWORD,
+        },
+        env=env,
+    )
+    gate_log = run.step("Run the gate").stdout + run.step("Run the gate").stderr
+    assert "pushed the evidence to oci://" in gate_log, run.log()
+    assert PASSWORD not in run.log()
+    v = aigate(
+        "verify",
+        "--image",
+        f"{tls_registry.host}/ml/fraud-detector@{image}",
+        "--key",
+        f"{key}.pub",
+        "--registry-ca",
+        str(tls_registry.ca),
+        env={"AIGATE_REGISTRY_USERNAME": USER, "AIGATE_REGISTRY_PASSWORD": PASSWORD},
+    )
+    assert v.returncode == 0, v

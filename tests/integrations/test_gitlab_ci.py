@@ -6,7 +6,7 @@ its ``include: project:`` (which would fetch the template from a GitLab server) 
 through ``--variable`` (as project CI/CD variables would set them): there is no OIDC issuer here.
 The example's policy data is passed the same way.
 
-gitlab-ci-local 4.56.0 comes from ``npm ci --prefix tests/integrations/node`` and needs ``rsync``.
+gitlab-ci-local 4.55.0 comes from ``npm ci --prefix tests/integrations/node`` and needs ``rsync``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ VARIABLES = ("AIGATE_SIGN=none", "AIGATE_DRY_RUN=true", "AIGATE_DATA=policy-data
 @pytest.fixture
 def gitlab_ci_local() -> str:
     require_tool(shutil.which("rsync"), "rsync", "apt-get install -y rsync")
-    return require_tool(str(GCL), "gitlab-ci-local 4.56.0", "npm ci --prefix tests/integrations/node")
+    return require_tool(str(GCL), "gitlab-ci-local 4.55.0", "npm ci --prefix tests/integrations/node")
 
 
 def pipeline_for_test() -> str:
@@ -45,13 +45,15 @@ def pipeline_for_test() -> str:
     return text[:start] + "include:\n  - local: .gitlab-ci-template.yml" + text[end:]
 
 
-def run_pipeline(ws: Path, gcl: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+def run_pipeline(
+    ws: Path, gcl: str, extra: tuple[str, ...] = ()
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     (ws / ".gitlab-ci.yml").write_text(pipeline_for_test())
     shutil.copy(ROOT / ".gitlab-ci-template.yml", ws / ".gitlab-ci-template.yml")
     git(ws, "add", ".gitlab-ci.yml", ".gitlab-ci-template.yml")
     git(ws, "commit", "-q", "-m", "ci: aigate")
     proc = subprocess.run(
-        [gcl, *(a for v in VARIABLES for a in ("--variable", v)), JOB],
+        [gcl, *(a for v in (*VARIABLES, *extra) for a in ("--variable", v)), JOB],
         cwd=ws,
         env={**env_with_aigate(), "HOME": str(ws.parent)},
         capture_output=True,
@@ -98,3 +100,40 @@ def test_failing_example(workspace, gitlab_ci_local):
     assert sum(s.failures for s in junit) >= 1
     critical = [q for q in quality if q["severity"] == "critical"]
     assert critical and all(q["location"]["path"] for q in critical)
+
+
+def test_push_uses_the_jobs_registry_credentials(workspace, gitlab_ci_local, tls_registry, tmp_path):
+    """AIGATE_PUSH stores the evidence with CI_REGISTRY_USER/CI_REGISTRY_PASSWORD (a TLS registry
+    with htpasswd auth on 127.0.0.1 stands in for the GitLab container registry)."""
+    from aigate_cli import aigate
+    from registry_support import PASSWORD, USER, pin_serving_image, push_image
+
+    ws = workspace("fraud-detector")
+    image = push_image(tls_registry, "ml/fraud-detector", "1.4.0", tmp_path)
+    pin_serving_image(ws, tls_registry, "ml/fraud-detector", image)
+    key = tmp_path / "release-key"
+    assert aigate("keygen", str(key)).returncode == 0
+    extra = (
+        "AIGATE_DRY_RUN=false",
+        f"AIGATE_SIGN=key:{key}",
+        f"AIGATE_PUSH=oci://{tls_registry.host}/ml/fraud-detector",
+        f"AIGATE_REGISTRY_CA={tls_registry.ca}",
+        f"CI_REGISTRY_USER={USER}",
+        f"CI_REGISTRY_PASSWORD={PASSWORD}",
+    )
+    proc, _reports = run_pipeline(ws, gitlab_ci_local, extra)
+    log = proc.stdout + proc.stderr
+    assert "pushed the evidence to oci://" in log, log
+    assert PASSWORD not in log
+    env = {"AIGATE_REGISTRY_USERNAME": USER, "AIGATE_REGISTRY_PASSWORD": PASSWORD}
+    v = aigate(
+        "verify",
+        "--image",
+        f"{tls_registry.host}/ml/fraud-detector@{image}",
+        "--key",
+        f"{key}.pub",
+        "--registry-ca",
+        str(tls_registry.ca),
+        env=env,
+    )
+    assert v.returncode == 0, v

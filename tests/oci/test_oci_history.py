@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from aigate_cli import aigate, committed_copy
-from conftest import Registry, push_image
+from registry_support import Registry, push_image
 
 
 def _release(project: Path, version: str, when: str) -> None:

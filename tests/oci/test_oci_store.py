@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from aigate_cli import aigate, committed_copy
-from conftest import PASSWORD, USER, Registry, push_image, skopeo_raw
+from registry_support import PASSWORD, USER, Registry, push_image, skopeo_raw
 
 ARTIFACT_TYPE = "application/vnd.aigate.evidence.v1+json"  # documented in docs/bundle.md
 
