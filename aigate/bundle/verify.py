@@ -41,8 +41,13 @@ from aigate.bundle import (
 from aigate.bundle.writer import sha256_hex
 from aigate.errors import GateFailure, InputError, UsageError, VerificationFailure
 
-MAX_BUNDLE_BYTES = 512 << 20  # 512 MiB of evidence is far beyond any real bundle (read into memory)
+MAX_BUNDLE_BYTES = 192 << 20  # 192 MiB of evidence is far beyond any real bundle (read into memory)
 MAX_ENTRIES = 10_000
+MAX_META_BYTES = 1 << 20  # a PAX or GNU long-name header: names and a few numbers, never more
+#: the whole uncompressed tar stream: content plus a header block per entry plus end padding
+MAX_TAR_BYTES = MAX_BUNDLE_BYTES + (MAX_ENTRIES * 2 + 32) * 512 + 16 * MAX_META_BYTES
+_CHUNK = 1 << 20
+_REGULAR, _DIRECTORY, _META = (b"0", b"\0", b"7"), b"5", (b"x", b"g", b"L", b"K")
 
 
 @dataclass(frozen=True)
@@ -101,13 +106,120 @@ def _safe_name(name: str, where: str) -> str:
     return "/".join(parts)
 
 
+def _octal_size(field: bytes, where: str) -> int:
+    """A tar header's size field: NUL/space-terminated octal, or GNU base-256 (high bit set)."""
+    if field[:1] and field[0] & 0x80:
+        return int.from_bytes(bytes([field[0] & 0x7F]) + field[1:], "big")
+    text = field.split(b"\0", 1)[0].strip()
+    try:
+        return int(text or b"0", 8)
+    except ValueError:
+        raise VerificationFailure(f"{where}: a tar header has a malformed size field; refused") from None
+
+
+class _TarScan:
+    """Checks the raw 512-byte headers of a tar stream as it arrives, before anything is allocated.
+
+    Python's ``tarfile`` reads a PAX header's whole payload into memory; a 1 MB archive whose
+    header claims 1 GiB would be read (and kept) before any size check could run. This scan
+    refuses oversized meta headers, too many entries, content over the cap and non-zero bytes
+    after the end-of-archive marker, while the stream is still small.
+    """
+
+    def __init__(self, where: str) -> None:
+        self.where, self.data, self.next, self.entries, self.content, self.end = (
+            where,
+            bytearray(),
+            0,
+            0,
+            0,
+            -1,
+        )
+
+    def feed(self, chunk: bytes) -> None:
+        self.data += chunk
+        if len(self.data) > MAX_TAR_BYTES:
+            raise VerificationFailure(
+                f"{self.where}: archive exceeds {MAX_TAR_BYTES} bytes uncompressed; refused"
+            )
+        while self.end < 0 and self.next + 512 <= len(self.data):
+            self._header(bytes(self.data[self.next : self.next + 512]))
+
+    def _header(self, block: bytes) -> None:
+        if block == bytes(512):  # end of archive: two zero blocks (one is accepted, as tarfile does)
+            self.end = self.next
+            return
+        size, kind = _octal_size(block[124:136], self.where), block[156:157]
+        self.entries += 1
+        if self.entries > MAX_ENTRIES:
+            raise VerificationFailure(f"{self.where}: more than {MAX_ENTRIES} entries; refused")
+        if kind in _META and size > MAX_META_BYTES:
+            raise VerificationFailure(
+                f"{self.where}: a tar {kind.decode()} header claims {size} bytes (cap {MAX_META_BYTES}); refused"
+            )
+        if kind in _REGULAR:
+            self.content += size
+            if self.content > MAX_BUNDLE_BYTES:
+                raise VerificationFailure(
+                    f"{self.where}: archive content exceeds {MAX_BUNDLE_BYTES} bytes; refused"
+                )
+        elif kind not in _META and kind != _DIRECTORY:
+            raise VerificationFailure(f"{self.where}: entry type {kind!r} is not a regular file; refused")
+        self.next += 512 + (size + 511) // 512 * 512
+
+    def finish(self) -> bytes:
+        if self.end < 0:
+            raise VerificationFailure(
+                f"{self.where}: the tar archive is truncated (no end-of-archive marker)"
+            )
+        if any(self.data[self.end :]):
+            raise VerificationFailure(f"{self.where}: bytes after the tar end-of-archive marker; refused")
+        return bytes(self.data)
+
+
+def _read_stream(path: Path) -> bytes:
+    """The tar stream of ``path``: strictly one gzip member (CRC and length checked, nothing after it),
+    or an uncompressed tar; headers are checked by :class:`_TarScan` as the bytes arrive."""
+    import zlib
+
+    where = str(path)
+    scan = _TarScan(where)
+    with open(path, "rb") as fh:
+        first = fh.read(_CHUNK)
+        if first[:2] != b"\x1f\x8b":
+            while first:
+                scan.feed(first)
+                first = fh.read(_CHUNK)
+            return scan.finish()
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        pending = first
+        try:
+            while pending and not inflate.eof:
+                scan.feed(inflate.decompress(pending, _CHUNK))
+                pending = inflate.unconsumed_tail or (b"" if inflate.eof else fh.read(_CHUNK))
+            if not inflate.eof:
+                raise VerificationFailure(f"{where}: the gzip stream is truncated; refused")
+        except zlib.error as exc:
+            raise VerificationFailure(
+                f"{where}: corrupt gzip data ({exc}: CRC or length check failed); refused"
+            ) from None
+        if inflate.unused_data or fh.read(1):
+            raise VerificationFailure(
+                f"{where}: data after the gzip stream (an appended gzip member or trailing garbage); refused"
+            )
+    return scan.finish()
+
+
 def read_tarball(path: Path) -> dict[str, bytes]:
     """Read a bundle archive in memory; any link, device, FIFO or unsafe name is refused."""
+    import io
+
     where = str(path)
     files: dict[str, bytes] = {}
     total = 0
     try:
-        with tarfile.open(path, mode="r:*") as tar:
+        stream = _read_stream(path)
+        with tarfile.open(fileobj=io.BytesIO(stream), mode="r:") as tar:
             for count, member in enumerate(tar, start=1):
                 if count > MAX_ENTRIES:
                     raise VerificationFailure(f"{where}: more than {MAX_ENTRIES} entries; refused")
