@@ -287,6 +287,22 @@ def _hashes(files: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"alg": "SHA-256", "content": files[0]["sha256"]}] if len(files) == 1 else []
 
 
+def _scan_properties(safety: dict[str, Any]) -> list[dict[str, str]]:
+    """The MODELSAFE scan result of a model component: scanner, imported callables, problems."""
+    callables: set[str] = set()
+    problems = 0
+    for f in safety.get("findings") or []:
+        if isinstance(f, dict):
+            callables.update(str(i.get("callable")) for i in f.get("imports") or [] if isinstance(i, dict))
+            problems += len(f.get("problems") or [])
+    props = [{"name": "aigate:safety:scanner", "value": str(safety.get("scanner", "none"))}]
+    if callables:
+        props.append({"name": "aigate:safety:imports", "value": " ".join(sorted(callables)[:200])})
+    if problems:
+        props.append({"name": "aigate:safety:problems", "value": str(problems)})
+    return props
+
+
 def _artifact_components(
     ctx: CollectContext, artifacts: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -395,6 +411,7 @@ def _artifact_components(
                 {"name": "aigate:files_sha256", "value": a["sha256"]},
                 {"name": "aigate:safety", "value": a["safety"]["status"]},
                 {"name": "aigate:size", "value": str(a["size"])},
+                *_scan_properties(a["safety"]),
             ],
         }
         if h := _hashes(a["files"]):

@@ -150,6 +150,10 @@ MALICIOUS: dict[str, tuple[str, Callable[[Path], None]]] = {
         "model.pt",
         torch_zip(extra={"model/extra/optimizer.bin": pickle.dumps(_Evil(), protocol=2)}),
     ),
+    "zip-stdlib-data-pkl-plus-bin": (
+        "model.pt",
+        _bytes(zip_bytes({"archive/data.pkl": pickle.dumps({"a": 1}, protocol=2), "archive/extra/optimizer.bin": SYSTEM_P4})),
+    ),
     "torch-data-pkl-payload": ("model.pt", torch_zip(payload=pickle.dumps(_Evil(), protocol=2))),
     "stack-global-memo-strings": (
         "m.pkl",
