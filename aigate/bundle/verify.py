@@ -164,7 +164,11 @@ class _TarScan:
                     f"{self.where}: archive content exceeds {MAX_BUNDLE_BYTES} bytes; refused"
                 )
         elif kind not in _META and kind != _DIRECTORY:
-            raise VerificationFailure(f"{self.where}: entry type {kind!r} is not a regular file; refused")
+            name = block[:100].split(b"\0", 1)[0].decode("utf-8", "replace")
+            what = (
+                "a link" if kind in (b"1", b"2") else f"not a regular file (type {kind.decode('latin-1')!r})"
+            )
+            raise VerificationFailure(f"{self.where}: entry {name} is {what}; refused")
         self.next += 512 + (size + 511) // 512 * 512
 
     def finish(self) -> bytes:
