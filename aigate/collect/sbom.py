@@ -265,8 +265,9 @@ def _metrics(ctx: CollectContext) -> dict[str, Any] | None:
     ev = ctx.options.get("evidence") or {}
     reports = ev.get("reports") if isinstance(ev.get("reports"), dict) else None
     if reports and isinstance(reports.get("metrics"), dict):
-        m = reports["metrics"]
-        return m.get("metrics") if isinstance(m.get("metrics"), dict) else m
+        m: dict[str, Any] = reports["metrics"]
+        inner = m.get("metrics")
+        return inner if isinstance(inner, dict) else m
     rel = (
         (ctx.manifest.get("evaluation") or {}) if isinstance(ctx.manifest.get("evaluation"), dict) else {}
     ).get("metrics")

@@ -101,11 +101,11 @@ class Call:
     state: Any = None
 
 
-class Lst(list):
+class Lst(list[Any]):
     """A list built by the pickle."""
 
 
-class Dct(list):
+class Dct(list[Any]):
     """A dict built by the pickle, as (key, value) pairs (keys need not be hashable stand-ins)."""
 
     def get(self, key: Any, default: Any = None) -> Any:
@@ -116,7 +116,7 @@ class Dct(list):
         return default
 
 
-class PSet(list):
+class PSet(list[Any]):
     """A set or frozenset built by the pickle."""
 
 

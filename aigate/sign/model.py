@@ -49,7 +49,7 @@ def _payload(root: Path, model_root: str, files: Sequence[str]) -> Any:
     from model_signing._signing import signing
 
     base = root / model_root
-    config = hashing.Config().set_ignored_paths(paths=[], ignore_git_paths=False)
+    config = hashing.Config().set_ignored_paths(paths=[], ignore_git_paths=False)  # type: ignore[no-untyped-call]
     if base.is_file():
         manifest = config.hash(base)
     else:
