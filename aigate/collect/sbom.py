@@ -304,6 +304,121 @@ def _scan_properties(safety: dict[str, Any]) -> list[dict[str, str]]:
     return props
 
 
+def _nested_files(a: dict[str, Any]) -> list[dict[str, Any]]:
+    """One ``file`` sub-component per file of a multi-file (directory) artifact."""
+    if len(a["files"]) == 1 and not a.get("is_dir"):
+        return []
+    return [
+        {
+            "type": "file",
+            "bom-ref": f"file:{f['path']}",
+            "name": f["path"],
+            "hashes": [{"alg": "SHA-256", "content": f["sha256"]}],
+        }
+        for f in a["files"]
+    ]
+
+
+def _local_data_component(a: dict[str, Any], ds: dict[str, Any], version: str) -> dict[str, Any]:
+    """A dataset in the project: hashed like a model artifact."""
+    comp: dict[str, Any] = {
+        "type": "data",
+        "bom-ref": f"data:{a['path']}",
+        "name": str(ds.get("name") or a["path"]),
+        "version": str(ds.get("version") or version),
+        "data": [
+            {
+                "type": "dataset",
+                "name": str(ds.get("name") or a["path"]),
+                "contents": {"url": a["path"]},
+                **({"description": f"{ds['purpose']} dataset"} if ds.get("purpose") else {}),
+            }
+        ],
+        "properties": [
+            {"name": "aigate:path", "value": a["path"]},
+            {"name": "aigate:files_sha256", "value": a["sha256"]},
+            {"name": "aigate:size", "value": str(a["size"])},
+        ],
+    }
+    if h := _hashes(a["files"]):
+        comp["hashes"] = h
+    if kids := _nested_files(a):
+        comp["components"] = kids
+    return comp
+
+
+def _remote_data_component(ds: dict[str, Any]) -> dict[str, Any]:
+    """A dataset named in the manifest but not in the project: a data component without hashes."""
+    entry: dict[str, Any] = {"type": "dataset", "name": str(ds["name"])}
+    url = ds.get("url")
+    if isinstance(url, str) and is_iri_reference(url):
+        entry["contents"] = {"url": url}
+    if ds.get("purpose"):
+        entry["description"] = f"{ds['purpose']} dataset"
+    return {
+        "type": "data",
+        "bom-ref": f"data:{ds['name']}",
+        "name": str(ds["name"]),
+        **({"version": str(ds["version"])} if ds.get("version") else {}),
+        "data": [entry],
+        "properties": [{"name": "aigate:remote", "value": "true"}]
+        + ([{"name": "aigate:url", "value": url}] if isinstance(url, str) else []),
+    }
+
+
+def _model_card(
+    a: dict[str, Any], model: dict[str, Any], params: dict[str, Any], perf: list[dict[str, Any]]
+) -> dict[str, Any]:
+    card: dict[str, Any] = {"bom-ref": f"modelcard:{a['path']}"}
+    if params:
+        card["modelParameters"] = params
+    if perf:
+        card["quantitativeAnalysis"] = {"performanceMetrics": perf}
+    card_props = [{"name": "aigate:format", "value": a["format"]}]
+    if isinstance(model.get("card"), str):
+        card_props.append({"name": "aigate:model_card", "value": model["card"]})
+    card["properties"] = card_props
+    return card
+
+
+def _model_component(
+    a: dict[str, Any], model: dict[str, Any], name: str, version: str, card: dict[str, Any]
+) -> dict[str, Any]:
+    comp: dict[str, Any] = {
+        "type": "machine-learning-model",
+        "bom-ref": f"model:{a['path']}",
+        "name": name,
+        "version": version,
+        "modelCard": card,
+        "properties": [
+            {"name": "aigate:path", "value": a["path"]},
+            {"name": "aigate:files_sha256", "value": a["sha256"]},
+            {"name": "aigate:safety", "value": a["safety"]["status"]},
+            {"name": "aigate:size", "value": str(a["size"])},
+            *_scan_properties(a["safety"]),
+        ],
+    }
+    if h := _hashes(a["files"]):
+        comp["hashes"] = h
+    if isinstance(model.get("license"), str):
+        parsed = parse_spdx(model["license"])
+        comp["licenses"] = (
+            [{"expression": str(parsed)}] if parsed is not None else [{"license": {"name": model["license"]}}]
+        )
+    if kids := _nested_files(a):
+        comp["components"] = kids
+    return comp
+
+
+def _performance_metrics(ctx: CollectContext) -> list[dict[str, Any]]:
+    metrics = _metrics(ctx) or {}
+    return [
+        {"type": str(k), "value": json.dumps(v) if not isinstance(v, str) else v}
+        for k, v in sorted(metrics.items())
+        if isinstance(v, (int, float, str)) and not isinstance(v, bool)
+    ]
+
+
 def _artifact_components(
     ctx: CollectContext, artifacts: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -312,75 +427,15 @@ def _artifact_components(
     name = str(model.get("name") or (ctx.manifest.get("metadata") or {}).get("name") or "model")
     version = str(model.get("version") or "0")
     datasets = {d.get("path"): d for d in (model.get("datasets") or []) if isinstance(d, dict)}
-    data_components: list[dict[str, Any]] = []
-    model_components: list[dict[str, Any]] = []
-
-    def nested(a: dict[str, Any], ctype: str) -> list[dict[str, Any]]:
-        if len(a["files"]) == 1 and not a.get("is_dir"):
-            return []
-        return [
-            {
-                "type": "file",
-                "bom-ref": f"file:{f['path']}",
-                "name": f["path"],
-                "hashes": [{"alg": "SHA-256", "content": f["sha256"]}],
-            }
-            for f in a["files"]
-        ]
-
-    for a in artifacts:
-        if a["kind"] != "data":
-            continue
-        ds = datasets.get(a["path"]) or {}
-        comp: dict[str, Any] = {
-            "type": "data",
-            "bom-ref": f"data:{a['path']}",
-            "name": str(ds.get("name") or a["path"]),
-            "version": str(ds.get("version") or version),
-            "data": [
-                {
-                    "type": "dataset",
-                    "name": str(ds.get("name") or a["path"]),
-                    "contents": {"url": a["path"]},
-                    **({"description": f"{ds['purpose']} dataset"} if ds.get("purpose") else {}),
-                }
-            ],
-            "properties": [
-                {"name": "aigate:path", "value": a["path"]},
-                {"name": "aigate:files_sha256", "value": a["sha256"]},
-                {"name": "aigate:size", "value": str(a["size"])},
-            ],
-        }
-        if h := _hashes(a["files"]):
-            comp["hashes"] = h
-        if kids := nested(a, "data"):
-            comp["components"] = kids
-        data_components.append(comp)
-    for ds in model.get("datasets") or []:
-        # remote datasets (named, not in the project): a data component without hashes
-        if not isinstance(ds, dict) or ds.get("path") or not ds.get("name"):
-            continue
-        entry: dict[str, Any] = {"type": "dataset", "name": str(ds["name"])}
-        url = ds.get("url")
-        if isinstance(url, str) and is_iri_reference(url):
-            entry["contents"] = {"url": url}
-        if ds.get("purpose"):
-            entry["description"] = f"{ds['purpose']} dataset"
-        comp = {
-            "type": "data",
-            "bom-ref": f"data:{ds['name']}",
-            "name": str(ds["name"]),
-            **({"version": str(ds["version"])} if ds.get("version") else {}),
-            "data": [entry],
-            "properties": [{"name": "aigate:remote", "value": "true"}]
-            + ([{"name": "aigate:url", "value": url}] if isinstance(url, str) else []),
-        }
-        data_components.append(comp)
-    metrics = _metrics(ctx) or {}
-    perf = [
-        {"type": str(k), "value": json.dumps(v) if not isinstance(v, str) else v}
-        for k, v in sorted(metrics.items())
-        if isinstance(v, (int, float, str)) and not isinstance(v, bool)
+    data_components = [
+        _local_data_component(a, datasets.get(a["path"]) or {}, version)
+        for a in artifacts
+        if a["kind"] == "data"
+    ]
+    data_components += [
+        _remote_data_component(ds)
+        for ds in model.get("datasets") or []
+        if isinstance(ds, dict) and not ds.get("path") and ds.get("name")
     ]
     params: dict[str, Any] = {}
     if data_components:
@@ -389,44 +444,12 @@ def _artifact_components(
         params["task"] = model["task"]
     if isinstance(model.get("architecture"), str):
         params["architectureFamily"] = model["architecture"]
-    for a in artifacts:
-        if a["kind"] == "data":
-            continue
-        card: dict[str, Any] = {"bom-ref": f"modelcard:{a['path']}"}
-        if params:
-            card["modelParameters"] = params
-        if perf:
-            card["quantitativeAnalysis"] = {"performanceMetrics": perf}
-        card_props = [{"name": "aigate:format", "value": a["format"]}]
-        if isinstance(model.get("card"), str):
-            card_props.append({"name": "aigate:model_card", "value": model["card"]})
-        card["properties"] = card_props
-        comp = {
-            "type": "machine-learning-model",
-            "bom-ref": f"model:{a['path']}",
-            "name": name,
-            "version": version,
-            "modelCard": card,
-            "properties": [
-                {"name": "aigate:path", "value": a["path"]},
-                {"name": "aigate:files_sha256", "value": a["sha256"]},
-                {"name": "aigate:safety", "value": a["safety"]["status"]},
-                {"name": "aigate:size", "value": str(a["size"])},
-                *_scan_properties(a["safety"]),
-            ],
-        }
-        if h := _hashes(a["files"]):
-            comp["hashes"] = h
-        if isinstance(model.get("license"), str):
-            parsed = parse_spdx(model["license"])
-            comp["licenses"] = (
-                [{"expression": str(parsed)}]
-                if parsed is not None
-                else [{"license": {"name": model["license"]}}]
-            )
-        if kids := nested(a, "model"):
-            comp["components"] = kids
-        model_components.append(comp)
+    perf = _performance_metrics(ctx)
+    model_components = [
+        _model_component(a, model, name, version, _model_card(a, model, params, perf))
+        for a in artifacts
+        if a["kind"] != "data"
+    ]
     return model_components, data_components
 
 
