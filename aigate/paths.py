@@ -30,7 +30,12 @@ def resolve_inside(root: Path, rel: str, *, what: str = "path", position: Positi
             position=position,
         )
     root_resolved = root.resolve()
-    candidate = (root_resolved / Path(*pure.parts)).resolve(strict=False)
+    try:
+        candidate = (root_resolved / Path(*pure.parts)).resolve(strict=False)
+    except (RuntimeError, OSError) as exc:  # a symlink loop (RuntimeError before Python 3.13, OSError after)
+        raise InputError(
+            f"{what} {rel!r} cannot be resolved: a symlink loop ({exc})", position=position
+        ) from None
     if not candidate.is_relative_to(root_resolved):
         via = "a symlink that leaves" if ".." not in pure.parts else "'..' that climbs out of"
         raise InputError(

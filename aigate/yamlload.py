@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIASES = 100
 MAX_NODES = 500_000
+#: Python refuses to convert integers longer than this (CVE-2020-10735); say so with a position
+MAX_NUMBER_DIGITS = 4300
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,16 @@ class _Builder:
             raise InputError(
                 f"not valid YAML: {exc.problem}", position=_mark(self.file, exc.problem_mark)
             ) from None
+        except ValueError:  # an integer past Python's 4,300-digit conversion limit
+            raise InputError(
+                f"number with {len(node.value)} characters is too large (limit {MAX_NUMBER_DIGITS} digits)",
+                position=_mark(self.file, node.start_mark),
+            ) from None
+        if isinstance(value, float) and value in (float("inf"), float("-inf")):
+            raise InputError(
+                "an infinite number is not a valid value (JSON and the policies cannot represent it)",
+                position=_mark(self.file, node.start_mark),
+            )
         if isinstance(value, (_dt.datetime, _dt.date)):
             return value.isoformat()
         if isinstance(value, bytes):
@@ -299,8 +312,34 @@ def load_json_document(raw: bytes, file: str, *, limits: Limits = Limits()) -> D
             depth -= 1
     if max_depth > limits.max_depth:
         raise InputError(f"nesting deeper than {limits.max_depth} levels", position=Position(file))
+
+    def number_error(literal: str, problem: str) -> InputError:
+        found = re.search(r"(?<![\w.\-+])" + re.escape(literal[:200]), text)
+        at = found.start() if found else 0
+        line = text.count("\n", 0, at) + 1
+        return InputError(problem, position=Position(file, line, at - (text.rfind("\n", 0, at) + 1) + 1))
+
+    def parse_int(literal: str) -> int:
+        if len(literal.lstrip("-")) > MAX_NUMBER_DIGITS:
+            raise number_error(
+                literal, f"integer with {len(literal)} digits is too large (limit {MAX_NUMBER_DIGITS})"
+            )
+        return int(literal)
+
+    def parse_float(literal: str) -> float:
+        value = float(literal)
+        if value in (float("inf"), float("-inf")):
+            raise number_error(literal, f"number {literal[:40]} overflows to infinity; not a valid value")
+        return value
+
     try:
-        data = json.loads(text, object_pairs_hook=no_dupes, parse_constant=no_constant)
+        data = json.loads(
+            text,
+            object_pairs_hook=no_dupes,
+            parse_constant=no_constant,
+            parse_int=parse_int,
+            parse_float=parse_float,
+        )
     except json.JSONDecodeError as exc:
         raise InputError(
             f"not valid JSON: {exc.msg}", position=Position(file, exc.lineno, exc.colno)

@@ -110,10 +110,27 @@ def _click_line(exc: click.ClickException) -> str:
     return text
 
 
+#: the last second datetime can represent (9999-12-31T23:59:59Z): every later epoch overflows
+MAX_EPOCH = 253402300799
+
+
+def check_environment(environ: dict[str, str] | os._Environ[str]) -> None:
+    """Environment values every command may read, checked once so none overflows deep inside."""
+    from aigate.errors import InputError
+
+    sde = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if sde and (not sde.isdigit() or len(sde) > 12 or int(sde) > MAX_EPOCH):
+        raise InputError(
+            f"SOURCE_DATE_EPOCH={sde[:40]!r} is not a whole number of seconds from 0 to {MAX_EPOCH}",
+            hint="unset it or set it to a commit time",
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     from aigate.errors import EXIT_FAILED, AigateError
 
     try:
+        check_environment(os.environ)
         code = cli.main(args=argv, prog_name="aigate", standalone_mode=False)
     except AigateError as exc:
         if _state["verbose"]:
