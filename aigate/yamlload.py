@@ -36,6 +36,28 @@ MAX_NODES = 500_000
 MAX_NUMBER_DIGITS = 4300
 
 
+#: the largest file of each kind aigate reads (bytes); policy data ``limits`` overrides these.
+#: Every read is capped before it allocates: a 2 GiB "compliance document" is an input error,
+#: not 4 GB of memory.
+SIZE_LIMITS: dict[str, int] = {
+    "manifest": 2 << 20,
+    "policy_data": 4 << 20,
+    "compliance_document": 16 << 20,
+    "metrics": 8 << 20,
+    "drift_report": 64 << 20,
+    "alert_rules": 8 << 20,
+    "io_log_sample": 16 << 20,
+    "input_document": 32 << 20,
+}
+
+
+def size_limit(kind: str, policy_data: Any = None) -> int:
+    """The byte cap for files of ``kind``: the organisation's ``limits.<kind>``, else the default."""
+    limits = policy_data.get("limits") if isinstance(policy_data, dict) else None
+    value = limits.get(kind) if isinstance(limits, dict) else None
+    return value if isinstance(value, int) and value > 0 else SIZE_LIMITS[kind]
+
+
 @dataclass(frozen=True)
 class Limits:
     max_bytes: int = MAX_BYTES

@@ -15,6 +15,7 @@ from typing import Any
 
 from aigate.collect.interface import CollectContext, Collector, Evidence
 from aigate.errors import InputError
+from aigate.yamlload import Limits, read_bounded, size_limit
 
 DOCUMENT_HASH_LIMIT = 64 * 1024 * 1024
 _ARTIFACT_POINTERS = ("/model/artifacts/", "/model/datasets/")
@@ -23,15 +24,17 @@ MAX_HEADINGS = 200
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$")
 
 
-def markdown_headings(path: Path) -> list[str]:
+def markdown_headings(path: Path, *, max_bytes: int | None = None, display: str | None = None) -> list[str]:
     """ATX headings of a Markdown document (outside fenced code), in order: what COMPLY checks
-    against the sections a risk class requires (e.g. EU AI Act Annex IV)."""
+    against the sections a risk class requires (e.g. EU AI Act Annex IV).
+
+    The read is capped (``limits.compliance_document``): a larger document is an input error
+    naming it, checked before anything is read."""
     out: list[str] = []
     fenced = False
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return out
+    cap = max_bytes or size_limit("compliance_document")
+    raw = read_bounded(path, limits=Limits(max_bytes=cap), what="compliance document", display=display)
+    text = raw.decode("utf-8", errors="replace")
     for line in text.splitlines():
         if line.lstrip().startswith(("```", "~~~")):
             fenced = not fenced
@@ -100,5 +103,9 @@ class FilesCollector(Collector):
             if pointer.startswith(_COMPLIANCE_POINTER) and out[rel]["kind"] == "file":
                 out[rel]["last_commit_epoch"] = last_commit_epoch(ctx.root, rel)
                 if rel.lower().endswith((".md", ".markdown")):
-                    out[rel]["headings"] = markdown_headings(ctx.root / rel)
+                    out[rel]["headings"] = markdown_headings(
+                        ctx.root / rel,
+                        max_bytes=size_limit("compliance_document", ctx.policy_data),
+                        display=rel,
+                    )
         return Evidence(self.key, out)
