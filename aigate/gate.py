@@ -17,7 +17,7 @@ from typing import Any
 from aigate import __version__
 from aigate.collect import COLLECTORS, FAST_PATH, load_collectors
 from aigate.collect.interface import CollectContext, Evidence
-from aigate.errors import InputError, UsageError
+from aigate.errors import InputError, Position, UsageError
 from aigate.findings import Decision, Finding, summarize
 from aigate.manifest import Manifest, load_manifest
 from aigate.policy.evaluate import (
@@ -52,6 +52,10 @@ class CheckConfig:
     engine: str = "embedded"
     opa_url: str | None = None
     opa_token: str | None = None
+    opa_ca: str | None = None  # CA bundle for an https OPA server (verification is always on)
+    opa_timeout: float = 10.0  # total deadline per request to the OPA server
+    opa_preloaded: bool = False  # query aigate's library already loaded on the server as a bundle
+    policy_bundle_key: str | None = None  # public key (or HMAC secret file) OPA bundles must be signed with
     dry_run: bool = False
     fast: bool = False
     bundle_dir: str | None = None
@@ -93,7 +97,13 @@ def make_engine(config: CheckConfig) -> Engine:
             raise UsageError("--engine opa needs --opa-url URL (or AIGATE_OPA_URL)")
         from aigate.policy.opa import OpaEngine
 
-        return OpaEngine(config.opa_url, token=config.opa_token)
+        return OpaEngine(
+            config.opa_url,
+            token=config.opa_token,
+            ca_file=config.opa_ca,
+            timeout=config.opa_timeout,
+            preloaded=config.opa_preloaded,
+        )
     raise UsageError(f"unknown engine {config.engine!r}; choose embedded or opa")
 
 
@@ -121,12 +131,16 @@ def load_user_documents(paths: tuple[str, ...]) -> list[Document]:
 
 
 def _check_user_packages(policies: PolicySet) -> None:
+    """``module.package`` is read from the parsed ``package`` statement (aigate.policy.regolint)."""
+    from aigate.policy.regolint import parse_package, tokenize
+
     for module in policies.modules + policies.tests:
         if module.package == "aigate" or module.package.startswith("aigate."):
+            stmt = parse_package(tokenize(module.source, module.name), module.name)[1]
             raise InputError(
                 f"user policies may not declare package {module.package!r}: the 'aigate' namespace is reserved "
                 "for the built-in library",
-                position=None,
+                position=Position(module.name, stmt.line, stmt.col),
             )
 
 
@@ -145,9 +159,11 @@ def precheck_user_policies(user: PolicySet, namespaces: list[str], engine: str) 
             f"the user policies define no deny/violation/warn rules in {', '.join(namespaces)}",
             hint="an empty policy set is not a pass",
         )
-    if engine == "embedded":
+    if engine in ("embedded", "regopy"):  # the name of the engine that will judge
         from aigate.policy.embedded import EmbeddedEngine
+        from aigate.policy.regolint import lint_for_regopy
 
+        lint_for_regopy(list(user.modules))  # what regopy mis-evaluates is refused, exit 2
         probe = EmbeddedEngine()
         probe.compile(list(user.modules), {})
         for ns in namespaces:

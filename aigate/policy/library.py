@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -22,11 +21,11 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
 
 from aigate.errors import InputError, Position
+from aigate.policy import regolint
 from aigate.policy.interface import PolicyModule
 from aigate.report.interface import ControlInfo
 
 MAX_POLICY_BYTES = 1024 * 1024
-_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)\s*$", re.MULTILINE)
 CONTROLS_PACKAGE = "aigate.controls"
 # DESIGN.md's table order: level 1 A, 1 B, 2 A, 2 B, 3 A, 3 B, then the extensions
 CONTROL_ORDER = (
@@ -83,10 +82,8 @@ class PolicySet:
 
 
 def package_of(source: str, name: str) -> str:
-    m = _PACKAGE.search(source)
-    if not m:
-        raise InputError("no 'package' declaration", position=Position(name, 1, 1))
-    return m.group(1)
+    """The package declared by the module's parsed ``package`` statement (never a line regex)."""
+    return regolint.package_of(source, name)
 
 
 def parse_metadata(source: str, name: str) -> list[tuple[int, dict[str, Any]]]:
@@ -122,10 +119,10 @@ def parse_metadata(source: str, name: str) -> list[tuple[int, dict[str, Any]]]:
 
 def _package_metadata(source: str, name: str) -> dict[str, Any]:
     """The metadata block that annotates the package statement (scope: package)."""
-    m = _PACKAGE.search(source)
-    if not m:
+    try:
+        package_line = regolint.parse_package(regolint.tokenize(source, name), name)[1].line
+    except InputError:
         return {}
-    package_line = source[: m.start()].count("\n") + 1
     for line, meta in parse_metadata(source, name):
         if line == package_line and meta.get("scope", "package") in ("package", "subpackages"):
             return meta
