@@ -21,8 +21,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from aigate.hashing import HEAD_BYTES
 from aigate.modelsafe.result import STATUS_ORDER, Scan, plain, worst
-from aigate.modelsafe.scan import open_buffer, scan_bytes, scan_zip
+from aigate.modelsafe.scan import (
+    compression_of,
+    open_buffer,
+    pickle_header,
+    probe_pickle,
+    scan_bytes,
+    scan_zip,
+)
 
 __all__ = ["STATUS_ORDER", "scan_file", "worst"]
 
@@ -58,6 +66,8 @@ def _summary(scan: Scan) -> str:
     if scan.imports:
         names = sorted({i["callable"] for i in scan.imports})
         return f"imports {len(names)} callables: " + ", ".join(names[:8]) + (" ..." if len(names) > 8 else "")
+    if scan.unknown:
+        return "unknown file format; prefer safetensors, ONNX or GGUF"
     return "; ".join(scan.notes) or "no code found"
 
 
@@ -79,6 +89,8 @@ def _finding(scan: Scan, where: str) -> dict[str, Any]:
 
 
 def _result(scan: Scan, where: str) -> dict[str, Any]:
+    # safe files add no finding; findings are capped per artifact, and when the cap hides a
+    # file that imports anything the policy denies (scan-truncated): never a silent pass
     findings = [] if scan.status == "safe" and not scan.notes else [_finding(scan, where)]
     return {"format": scan.format, "status": scan.status, "scanner": scan.scanner, "findings": findings}
 
@@ -94,21 +106,50 @@ def scan_file(path: Path, where: str | None = None, head: bytes | None = None) -
     suffix = path.suffix.lower()
     if head is not None and head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return _result(scan_zip(path, where, 0), where)
+    if head is not None and _plainly_data(head, name, suffix):
+        return _result(_unclassified(where, suffix), where)
+    if head is not None and len(head) < HEAD_BYTES:  # the head is the whole file: no open
+        return _result(_scan_buffer(memoryview(head), path, where), where)
     buf, mm = open_buffer(path)
     try:
-        if not len(buf):
-            scan: Scan | None = Scan("empty", "none")
-            if suffix in PICKLE_SUFFIXES and scan is not None:
-                scan.error(where, 0, "empty file where a model was expected")
-        elif bytes(buf[:4]) in (b"PK\x03\x04", b"PK\x05\x06"):
-            scan = scan_zip(path, where, 0)
-        else:
-            scan = scan_bytes(buf, where, name=name, base=path.parent)
+        scan = _scan_buffer(buf, path, where)
     finally:
         _close(buf, mm)
-    if scan is None:
-        scan = _unclassified(where, suffix)
     return _result(scan, where)
+
+
+def _scan_buffer(buf: memoryview, path: Path, where: str) -> Scan:
+    """The scan of a whole file's bytes; what no scanner claims goes to :func:`_unclassified`."""
+    suffix = path.suffix.lower()
+    if not len(buf):
+        scan = Scan("empty", "none")
+        if suffix in PICKLE_SUFFIXES:
+            scan.error(where, 0, "empty file where a model was expected")
+        return scan
+    if bytes(buf[:4]) in (b"PK\x03\x04", b"PK\x05\x06"):
+        return scan_zip(path, where, 0)
+    found = scan_bytes(buf, where, name=path.name.lower(), base=path.parent)
+    return found if found is not None else _unclassified(where, suffix)
+
+
+def _plainly_data(head: bytes, name: str, suffix: str) -> bool:
+    """The first bytes already rule out every format that can carry code (no file open: a
+    100,000-file dataset directory stays cheap). Only a head that fails as a pickle *before*
+    running out of bytes counts; anything inconclusive is opened and scanned."""
+    if len(head) < 9 or suffix in PICKLE_SUFFIXES or suffix in (".onnx", ".safetensors", ".gguf", ".pb"):
+        return False
+    if head[:4] in (b"GGUF", b"PK\x03\x04", b"PK\x05\x06") or head[:6] == b"\x93NUMPY":
+        return False
+    if (
+        head[:8] == b"\x89HDF\r\n\x1a\n"
+        or head[8:9] == b"{"
+        or head[:1] == b"\x08"
+        or name == "saved_model.pb"
+    ):
+        return False
+    if compression_of(head) is not None or pickle_header(head):
+        return False
+    return probe_pickle(head, complete=False) is False
 
 
 def _close(buf: memoryview, mm: Any) -> None:
