@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import tarfile
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from aigate import __version__
+from aigate.atomic import claim_temp, sweep_dead
 from aigate.bundle import (
     BUNDLE_FORMAT,
     DECISION,
@@ -410,11 +410,15 @@ def _replace_dir(tmp: Path, dest: Path) -> None:
             raise InputError(
                 f"{dest}: is a non-empty directory that is not an evidence bundle; refusing to replace it"
             )
-        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
-        os.rename(dest, old / "b")
-        os.rename(tmp, dest)
-        _fsync_dir(dest.parent)
-        shutil.rmtree(old, ignore_errors=True)
+        claim = claim_temp(dest.parent, f".{dest.name}.old-", directory=True)
+        old = claim.path
+        try:
+            os.rename(dest, old / "b")
+            os.rename(tmp, dest)
+            _fsync_dir(dest.parent)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            claim.release()
         return
     if dest.exists():
         dest.rmdir()
@@ -428,7 +432,10 @@ def write_bundle(dest: Path, request: BundleRequest, *, tarball: Path | None = N
     dest = Path(dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+        for prefix in (f".{dest.name}.tmp-", f".{dest.name}.old-"):  # leftovers of dead runs only
+            sweep_dead(dest.parent, prefix)
+        claim = claim_temp(dest.parent, f".{dest.name}.tmp-", directory=True)
+        tmp = claim.path
     except OSError as exc:
         raise GateFailure(f"{dest}: cannot create the bundle directory ({exc.strerror})") from exc
     try:
@@ -440,6 +447,7 @@ def write_bundle(dest: Path, request: BundleRequest, *, tarball: Path | None = N
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+        claim.release()
     tar_path = None
     if tarball is not None:
         tar_path = write_tarball(files, tarball, mtime=request.evidence_time)
@@ -481,8 +489,13 @@ def write_tarball(files: Mapping[str, bytes], dest: Path, *, mtime: str | int | 
     dest = Path(dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.tmp-", dir=dest.parent)
-        with os.fdopen(fd, "wb") as fh:
+        sweep_dead(dest.parent, f".{dest.name}.tmp-")
+        claim = claim_temp(dest.parent, f".{dest.name}.tmp-", directory=False)
+    except OSError as exc:
+        raise GateFailure(f"{dest}: cannot write the bundle archive ({exc.strerror})") from exc
+    tmp = str(claim.path)
+    try:
+        with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -490,9 +503,11 @@ def write_tarball(files: Mapping[str, bytes], dest: Path, *, mtime: str | int | 
         os.replace(tmp, dest)
         _fsync_dir(dest.parent)
     except OSError as exc:
-        with contextlib.suppress(OSError, UnboundLocalError):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise GateFailure(f"{dest}: cannot write the bundle archive ({exc.strerror})") from exc
+    finally:
+        claim.release()
     return dest
 
 
