@@ -396,6 +396,8 @@ def scan_zip(source: Any, where: str, depth: int) -> Scan:
                 EOFError,
                 NotImplementedError,
                 RuntimeError,
+                zlib.error,
+                lzma.LZMAError,
             ) as exc:
                 scan.error(mwhere, None, f"cannot read member: {type(exc).__name__}: {exc}")
                 continue
