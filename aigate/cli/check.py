@@ -58,6 +58,16 @@ def _push_target(push_to: str | None, dry_run: bool) -> Any:
 @click.option(
     "--opa-token", envvar="AIGATE_OPA_TOKEN", help="Bearer token for the OPA server (env AIGATE_OPA_TOKEN)."
 )
+@click.option("--opa-ca", type=click.Path(dir_okay=False), help="CA bundle for an https OPA server.")
+@click.option(
+    "--opa-timeout", type=float, default=10.0, show_default=True, help="Total deadline per OPA request (s)."
+)
+@click.option("--opa-preloaded", is_flag=True, help="Query aigate's library already loaded on the OPA server.")
+@click.option(
+    "--policy-bundle-key",
+    type=click.Path(dir_okay=False),
+    help="Key OPA bundles given as --policy must be signed with (PEM public key, or HMAC secret file).",
+)
 @click.option(
     "--dry-run",
     is_flag=True,
@@ -127,6 +137,10 @@ def command(
     engine: str,
     opa_url: str | None,
     opa_token: str | None,
+    opa_ca: str | None,
+    opa_timeout: float,
+    opa_preloaded: bool,
+    policy_bundle_key: str | None,
     dry_run: bool,
     fast: bool,
     bundle_dir: Path | None,
@@ -174,6 +188,10 @@ def command(
         engine=engine,
         opa_url=opa_url,
         opa_token=opa_token,
+        opa_ca=opa_ca,
+        opa_timeout=opa_timeout,
+        opa_preloaded=opa_preloaded,
+        policy_bundle_key=policy_bundle_key,
         dry_run=dry_run,
         fast=fast,
         bundle_dir=str(bundle_dir) if bundle_dir else None,

@@ -1,35 +1,45 @@
 """``--engine opa``: the same decision as the embedded engine, through a real HTTP exchange.
 
-The peer is ``OpaStandIn`` on 127.0.0.1, standing in for an organisation's central OPA server.
+The peer is ``OpaStandIn`` on 127.0.0.1, standing in for an organisation's central OPA server: it
+compiles the whole stored policy set on every PUT with OPA's own Go engine (``opa_bindings``) and
+evaluates with it, so agreement with the embedded engine is a comparison with OPA, not with itself.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import socket
+import threading
+import time
 from pathlib import Path
 
-from aigate_cli import aigate
+import pytest
+from aigate_cli import Run, aigate, committed_copy, git
 
 from policy.opa_standin import OpaStandIn
 
-BASE = Path(__file__).resolve().parents[1] / "cases" / "_base"
+EXAMPLES = ("fraud-detector", "fraud-detector-failing")
+DEADLINE = 2.0
 
 
-def _project(tmp_path: Path) -> Path:
-    project = tmp_path / "project"
-    shutil.copytree(BASE, project)
+def _project(tmp_path: Path, message: str = "must run as non-root") -> Path:
+    """The passing example plus a conftest-style user policy and a Kubernetes input it denies."""
+    project = committed_copy("fraud-detector", tmp_path)
     (project / "policy").mkdir()
     (project / "policy" / "k8s.rego").write_text(
         "package main\nimport rego.v1\n\n"
+        "# a decoy: neither the string nor this comment may be rewritten: package aigate.x data.aigate\n"
+        'decoy := "package aigate.evil data.aigate.config"\n\n'
+        "name := input.metadata.name\n\n"
         'deny contains msg if { input.kind == "Deployment"\n'
         "  not input.spec.template.spec.securityContext.runAsNonRoot\n"
-        '  msg := sprintf("%s must run as non-root", [input.metadata.name]) }\n'
+        f'  msg := sprintf("%s {message} (%s)", [data.main.name, decoy]) }}\n'
     )
     (project / "deploy.yaml").write_text(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: scorer\nspec:\n  template:\n    spec: {}\n"
     )
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "user policy")
     return project
 
 
@@ -42,74 +52,225 @@ def _decision(run_stdout: str) -> dict:
     }
 
 
-def test_opa_engine_matches_embedded(tmp_path: Path) -> None:
-    project = _project(tmp_path)
-    args = [
-        "check",
-        "--dry-run",
-        "--fast",
-        "--policy",
-        "policy",
-        "--input",
-        "deploy.yaml",
-        "--format",
-        "json",
-    ]
+def _user_args() -> list[str]:
+    return ["check", "--dry-run", "--policy", "policy", "--input", "deploy.yaml", "--format", "json"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_examples_match_embedded(tmp_path: Path, example: str) -> None:
+    project = committed_copy(example, tmp_path)
+    args = ["check", "--dry-run", "--data", str(project / "policy-data.yaml"), "--format", "json"]
     embedded = aigate(*args, cwd=project)
-    assert embedded.returncode == 1, embedded
+    assert embedded.returncode in (0, 1), embedded
     with OpaStandIn() as opa:
         remote = aigate(*args, "--engine", "opa", "--opa-url", opa.url, cwd=project)
         uploaded = [p for m, p in opa.requests if m == "PUT" and p.startswith("/v1/policies/")]
+        left_policies, left_data, most = dict(opa.policies), dict(opa.data), opa.max_policies
+    assert remote.returncode == embedded.returncode, remote
+    assert _decision(remote.stdout) == _decision(embedded.stdout)
+    assert len(_decision(remote.stdout)["findings"]) >= 20
+    # the whole built-in library was stored at once (OPA compiled it as one set), then removed
+    assert most == len(set(uploaded)) >= 20
+    assert left_policies == {} and left_data == {}, "the run must delete its modules and data"
+
+
+def test_user_policies_match_embedded_and_are_isolated_by_root(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    embedded = aigate(*_user_args(), cwd=project)
+    assert embedded.returncode == 1, embedded
+    with OpaStandIn() as opa:
+        remote = aigate(*_user_args(), "--engine", "opa", "--opa-url", opa.url, cwd=project)
+        uploaded = [p for m, p in opa.requests if m == "PUT" and p.startswith("/v1/policies/")]
         queried = [p for m, p in opa.requests if m == "POST"]
-        deleted = [p for m, p in opa.requests if m == "DELETE"]
     assert remote.returncode == 1, remote
     assert _decision(remote.stdout) == _decision(embedded.stdout)
-    assert any(p.endswith("policy/k8s.rego") for p in uploaded)
-    assert "/v1/data/aigate/controls" in queried and "/v1/data/main" in queried
-    assert sorted(deleted) == sorted(uploaded), "the engine must remove the policies it uploaded"
-    assert any("scorer must run as non-root" in f for f in _decision(remote.stdout)["findings"])
-
-
-def test_opa_server_unreachable_exits_3(tmp_path: Path) -> None:
-    project = _project(tmp_path)
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    run = aigate(
-        "check",
-        "--dry-run",
-        "--fast",
-        "--engine",
-        "opa",
-        "--opa-url",
-        f"http://127.0.0.1:{port}",
-        cwd=project,
+    assert any(
+        "scorer must run as non-root (package aigate.evil data.aigate.config)" in f
+        for f in _decision(remote.stdout)["findings"]
     )
-    assert run.returncode == 3, run
-    assert run.stderr.startswith(f"aigate: error: OPA server http://127.0.0.1:{port}: unreachable"), run
-    assert len(run.stderr.strip().splitlines()) == 1, run
+    run_ids = {p.split("/")[4] for p in uploaded}
+    assert len(run_ids) == 1 and all(p.startswith("/v1/policies/aigate/") for p in uploaded)
+    root = f"aigate_run_{run_ids.pop()}"
+    assert f"/v1/data/{root}/aigate/controls" in queried and f"/v1/data/{root}/main" in queried
+    assert uploaded.index(next(p for p in uploaded if p.endswith("lib/util.rego"))) == 0
 
 
-def test_opa_compile_error_exits_2_with_position(tmp_path: Path) -> None:
-    project = _project(tmp_path)
-    (project / "policy" / "broken.rego").write_text(
-        "package main\nimport rego.v1\n\ndeny contains msg if {\n  msg := input.x +\n}\n"
+def test_concurrent_runs_on_one_server_are_isolated(tmp_path: Path) -> None:
+    """Two runs with different policy sets, same package ``main``, both stored on the server at once."""
+    projects = [_project(tmp_path / "a", "is run A"), _project(tmp_path / "b", "is run B")]
+    (projects[1] / "policy" / "extra.rego").write_text(
+        'package main\nimport rego.v1\n\nwarn contains "only in run B" if { input.kind }\n'
     )
-    with OpaStandIn() as opa:
+    embedded = [aigate(*_user_args(), cwd=p) for p in projects]
+    results: dict[int, Run] = {}
+    with OpaStandIn(barrier=2) as opa:
+        threads = [
+            threading.Thread(
+                target=lambda i=i: results.__setitem__(
+                    i, aigate(*_user_args(), "--engine", "opa", "--opa-url", opa.url, cwd=projects[i])
+                )
+            )
+            for i in range(2)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        most, left = opa.max_policies, dict(opa.policies)
+    for i in range(2):
+        assert results[i].returncode == 1, results[i]
+        assert _decision(results[i].stdout) == _decision(embedded[i].stdout)
+    a, b = (_decision(results[i].stdout)["findings"] for i in range(2))
+    assert any("is run A" in f for f in a) and not any("run B" in f for f in a)
+    assert any("is run B" in f for f in b) and any("only in run B" in f for f in b)
+    from aigate.policy.library import builtin_set
+
+    # both libraries and both user sets (1 + 2 modules) were stored on the server at the same time
+    assert most == 2 * len(builtin_set().modules) + 3, most
+    assert left == {}
+
+
+@pytest.mark.parametrize("fault", ["500", "slow", "trickle", "malformed", "undefined"])
+def test_server_faults_exit_3_within_the_deadline(tmp_path: Path, fault: str) -> None:
+    project = _project(tmp_path)
+    with OpaStandIn(fault=fault, slow_seconds=60, trickle_seconds=0.3) as opa:
+        start = time.monotonic()
         run = aigate(
-            "check",
-            "--dry-run",
-            "--fast",
-            "--policy",
-            "policy",
+            *_user_args(),
+            "--engine",
+            "opa",
+            "--opa-url",
+            opa.url,
+            "--opa-timeout",
+            str(DEADLINE),
+            cwd=project,
+        )
+        elapsed = time.monotonic() - start
+        left = dict(opa.policies)
+    assert run.returncode == 3, run
+    assert run.stdout == "", run
+    assert len(run.stderr.strip().splitlines()) <= 2, run
+    assert "Traceback" not in run.stderr
+    # one query deadline plus the run's own work and clean-up; never the server's 60 s
+    assert elapsed < 25, elapsed
+    assert left == {}, "the modules are deleted even when a query failed"
+
+
+def test_server_faults_during_upload_exit_3(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    with OpaStandIn(fault="trickle", fault_methods=("PUT",), trickle_seconds=0.5) as opa:
+        start = time.monotonic()
+        run = aigate(
+            *_user_args(), "--engine", "opa", "--opa-url", opa.url, "--opa-timeout", "1.5", cwd=project
+        )
+        elapsed = time.monotonic() - start
+    assert run.returncode == 3, run
+    assert "no complete answer within 1.5 s (PUT /v1/data/aigate_run_" in run.stderr, run
+    assert elapsed < 15, elapsed
+
+
+def test_token_from_the_environment_and_401(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    secret = "tok-4f1d9c-very-secret"
+    with OpaStandIn(token=secret) as opa:
+        refused = aigate(*_user_args(), "--engine", "opa", "--opa-url", opa.url, cwd=project)
+        wrong = aigate(
+            *_user_args(),
             "--engine",
             "opa",
             "--opa-url",
             opa.url,
             cwd=project,
+            env={"AIGATE_OPA_TOKEN": "wrong-" + secret},
         )
+        accepted = aigate(
+            *_user_args(),
+            "--engine",
+            "opa",
+            "--opa-url",
+            opa.url,
+            cwd=project,
+            env={"AIGATE_OPA_TOKEN": secret},
+        )
+    assert refused.returncode == 3 and "(HTTP 401)" in refused.stderr, refused
+    assert wrong.returncode == 3 and secret not in wrong.stderr + wrong.stdout, wrong
+    assert accepted.returncode == 1, accepted
+    assert secret not in accepted.stdout + accepted.stderr
+
+
+def test_server_down_exits_3_and_userinfo_is_never_printed(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    port = _free_port()
+    run = aigate(
+        *_user_args(), "--engine", "opa", "--opa-url", f"http://alice:pa55w0rd@127.0.0.1:{port}", cwd=project
+    )
+    assert run.returncode == 3, run
+    assert run.stderr.startswith(f"aigate: error: OPA server http://127.0.0.1:{port}: unreachable"), run
+    assert "pa55w0rd" not in run.stderr and "alice" not in run.stderr, run
+    bad = aigate(*_user_args(), "--engine", "opa", "--opa-url", "ftp://bob:hunter2@x/", cwd=project)
+    assert bad.returncode == 2 and "hunter2" not in bad.stderr and "bob" not in bad.stderr, bad
+
+
+def test_https_verifies_the_certificate_by_default(tmp_path: Path) -> None:
+    """A TLS server with a self-signed certificate: refused (exit 3) unless --opa-ca names it."""
+    import ssl
+    import subprocess
+
+    project = _project(tmp_path)
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    with OpaStandIn() as opa:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        opa.server.socket = ctx.wrap_socket(opa.server.socket, server_side=True)
+        url = opa.url.replace("http://", "https://")
+        refused = aigate(*_user_args(), "--engine", "opa", "--opa-url", url, cwd=project)
+        trusted = aigate(
+            *_user_args(), "--engine", "opa", "--opa-url", url, "--opa-ca", str(cert), cwd=project
+        )
+    assert refused.returncode == 3 and "CERTIFICATE_VERIFY_FAILED" in refused.stderr, refused
+    assert trusted.returncode == 1, trusted
+
+
+def test_opa_compile_error_exits_2_with_position(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    (project / "policy" / "broken.rego").write_text(
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  msg := data.main.nope(input.x)\n}\n"
+    )
+    with OpaStandIn() as opa:
+        run = aigate(*_user_args(), "--engine", "opa", "--opa-url", opa.url, cwd=project)
+        left = dict(opa.policies)
     assert run.returncode == 2, run
-    assert "policy/broken.rego:5:14: policy does not compile: unexpected eof token" in run.stderr, run
+    assert "policy/broken.rego:5" in run.stderr and "undefined function data.main.nope" in run.stderr, run
+    assert "aigate_run_" not in run.stderr, run
+    assert left == {}
 
 
 def test_opa_engine_needs_url(tmp_path: Path) -> None:
@@ -117,3 +278,28 @@ def test_opa_engine_needs_url(tmp_path: Path) -> None:
     run = aigate("check", "--dry-run", "--fast", "--engine", "opa", cwd=project)
     assert run.returncode == 2, run
     assert "--engine opa needs --opa-url" in run.stderr
+
+
+def test_preloaded_bundle_is_queried_in_place(tmp_path: Path) -> None:
+    """--opa-preloaded: the library is loaded on the server as a bundle owning data.aigate."""
+    from aigate.policy.library import builtin_set
+
+    project = committed_copy("fraud-detector", tmp_path)
+    args = ["check", "--dry-run", "--format", "json"]
+    embedded = aigate(*args, cwd=project)
+    with OpaStandIn() as opa:
+        missing = aigate(*args, "--engine", "opa", "--opa-url", opa.url, "--opa-preloaded", cwd=project)
+        from aigate.policydata import load_policy_data
+
+        opa.load_bundle(
+            "aigate-library",
+            {m.name: m.source for m in builtin_set().modules},
+            {"aigate": {"config": load_policy_data(()).data}},
+            {"roots": ["aigate"], "revision": "r1"},
+        )
+        remote = aigate(*args, "--engine", "opa", "--opa-url", opa.url, "--opa-preloaded", cwd=project)
+        uploads = [p for m, p in opa.requests if m in ("PUT", "PATCH")]
+    assert missing.returncode == 3 and "no bundle on the server owns data.aigate" in missing.stderr, missing
+    assert remote.returncode == embedded.returncode, remote
+    assert _decision(remote.stdout) == _decision(embedded.stdout)
+    assert uploads == []
