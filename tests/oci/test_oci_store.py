@@ -285,3 +285,37 @@ def test_check_push_records_and_pushes(plain_registry, tmp_path):
     )
     assert v.returncode == 0, v
     shutil.rmtree(tmp_path / "b")
+
+
+def test_credentials_from_a_docker_credential_helper(tls_registry, tmp_path, signed_bundle):
+    """``credsStore`` in the Docker config: aigate asks ``docker-credential-<name> get`` (a shell
+    script on PATH stands in for a real helper such as docker-credential-pass) for the registry."""
+    import os
+
+    _project, tarball, _pub = signed_bundle
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    helper = bindir / "docker-credential-teststore"
+    helper.write_text(
+        "#!/bin/sh\n"
+        "read host\n"
+        f'[ "$host" = "{tls_registry.host}" ] || exit 1\n'
+        f'printf \'%s\' \'{{"ServerURL":"{tls_registry.host}","Username":"{USER}","Secret":"{PASSWORD}"}}\'\n'
+    )
+    helper.chmod(0o755)
+    conf = tmp_path / "docker-config"
+    conf.mkdir()
+    (conf / "config.json").write_text(json.dumps({"credsStore": "teststore"}))
+    env = {"DOCKER_CONFIG": str(conf), "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
+    image = push_image(tls_registry, "ml/fraud-detector", "1.4.0", tmp_path)
+    r = aigate(
+        "push",
+        str(tarball),
+        f"oci://{tls_registry.host}/ml/fraud-detector",
+        "--subject",
+        image,
+        *_reg_args(tls_registry),
+        env=env,
+    )
+    assert r.returncode == 0, r
+    assert PASSWORD not in r.stdout + r.stderr
