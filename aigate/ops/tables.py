@@ -1,0 +1,220 @@
+"""Reading datasets for drift, column by column: CSV (streamed, gzip too) and Parquet (pyarrow).
+
+A column is either numeric (float64, nulls/NaN/inf dropped) or categorical (string values, empty
+and null dropped), as Evidently sees them after ``dropna``. CSV is parsed in chunks of rows and
+each chunk is converted column-wise by numpy, so memory is the typed columns, never 20 million
+Python strings. A field over ``MAX_FIELD`` bytes is bad input (exit 2 with file:line), not a
+memory problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aigate.errors import InputError, Position
+
+MAX_FIELD = 128 * 1024
+CHUNK_ROWS = 20_000
+EXTRA = "numpy, scipy and pyarrow are needed for drift: pip install 'aigate[drift]'"
+
+
+def numeric_modules() -> tuple[Any, Any]:
+    """numpy and scipy.stats, or an input error that names the extra to install."""
+    try:
+        import numpy
+        import scipy.stats
+    except ImportError:
+        raise InputError(EXTRA) from None
+    return numpy, scipy.stats
+
+
+@dataclass
+class Column:
+    """One column of one dataset: numeric values, or categorical values (as strings)."""
+
+    name: str
+    numeric: Any = None  # numpy float64 array
+    categorical: Any = None  # numpy array of str (object)
+    total: int = 0  # rows before nulls were dropped
+
+    @property
+    def kind(self) -> str:
+        return "numeric" if self.numeric is not None else "categorical"
+
+    def values(self) -> Any:
+        return self.numeric if self.numeric is not None else self.categorical
+
+
+class Table:
+    """A dataset opened for column-wise reading."""
+
+    path: Path
+    columns: list[str]
+    rows: int
+
+    def column(self, name: str, force_categorical: bool = False) -> Column:
+        raise NotImplementedError
+
+
+def open_table(path: Path) -> Table:
+    if not path.is_file():
+        raise InputError("dataset not found", position=Position(str(path)))
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if magic == b"PAR1":
+        return ParquetTable(path)
+    return CsvTable(path, gzipped=magic[:2] == b"\x1f\x8b")
+
+
+class ParquetTable(Table):
+    def __init__(self, path: Path) -> None:
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise InputError(EXTRA) from None
+        self.path = path
+        try:
+            self._file = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises ArrowInvalid / OSError variants
+            raise InputError(f"not a readable Parquet file: {exc}", position=Position(str(path))) from None
+        self.columns = list(self._file.schema_arrow.names)
+        self.rows = int(self._file.metadata.num_rows)
+
+    def column(self, name: str, force_categorical: bool = False) -> Column:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        np, _ = numeric_modules()
+        arr = self._file.read(columns=[name]).column(0)
+        total = len(arr)
+        arr = pc.drop_null(arr)
+        typ = arr.type
+        if (pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ)) and not (
+            force_categorical
+        ):
+            values = arr.to_numpy().astype(np.float64, copy=False)
+            return Column(name, numeric=values[np.isfinite(values)], total=total)
+        if pa.types.is_dictionary(typ):
+            arr = arr.cast(typ.value_type)
+        strings = pc.cast(arr, pa.string()).to_numpy(zero_copy_only=False).astype(object)
+        return Column(name, categorical=strings[strings != ""], total=total)
+
+
+class _Retype(Exception):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class CsvTable(Table):
+    """CSV read once, all columns at a time (a CSV cannot be read column-wise)."""
+
+    def __init__(self, path: Path, gzipped: bool) -> None:
+        self.path = path
+        self._gzipped = gzipped
+        self._cols: dict[str, Column] | None = None
+        self._forced: set[str] = set()
+        header = next(self._rows(), None)
+        if header is None:
+            raise InputError("empty CSV (no header)", position=Position(str(path), 1))
+        if len(set(header[1])) != len(header[1]):
+            raise InputError("duplicate column names in the header", position=Position(str(path), 1))
+        self.columns = header[1]
+        self.rows = 0
+
+    def _rows(self) -> Iterator[tuple[int, list[str]]]:
+        raw: Any = gzip.open(self.path, "rb") if self._gzipped else self.path.open("rb")  # noqa: SIM115 (closed by the with below)
+        with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+            csv.field_size_limit(MAX_FIELD)
+            reader = csv.reader(text)
+            try:
+                for row in reader:
+                    yield reader.line_num, row
+            except csv.Error as exc:
+                msg = str(exc)
+                if msg.startswith("field larger than field limit"):
+                    msg = "field larger than 128 KiB"
+                raise InputError(msg, position=Position(str(self.path), reader.line_num)) from None
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"not valid UTF-8 near line {reader.line_num + 1}: byte {exc.start} of a chunk",
+                    position=Position(str(self.path), reader.line_num + 1),
+                ) from None
+            except (OSError, EOFError) as exc:
+                raise InputError(
+                    f"unreadable (corrupt gzip?): {exc}", position=Position(str(self.path))
+                ) from None
+
+    def column(self, name: str, force_categorical: bool = False) -> Column:
+        if force_categorical and name not in self._forced:
+            self._forced.add(name)
+            self._cols = None
+        while self._cols is None:
+            try:
+                self._cols = self._read_all()
+            except _Retype as exc:
+                self._forced.add(exc.name)
+        return self._cols[name]
+
+    def _read_all(self) -> dict[str, Column]:
+        np, _ = numeric_modules()
+        width = len(self.columns)
+        parts: list[list[Any]] = [[] for _ in self.columns]
+        kinds = ["categorical" if c in self._forced else None for c in self.columns]
+        chunk: list[list[str]] = []
+        rows = 0
+        rows_iter = self._rows()
+        next(rows_iter)  # header
+        for line, row in rows_iter:
+            if not row:
+                continue
+            if len(row) != width:
+                raise InputError(
+                    f"{len(row)} fields, header has {width}", position=Position(str(self.path), line)
+                )
+            chunk.append(row)
+            if len(chunk) >= CHUNK_ROWS:
+                rows += len(chunk)
+                self._convert(np, chunk, parts, kinds)
+                chunk = []
+        rows += len(chunk)
+        if chunk:
+            self._convert(np, chunk, parts, kinds)
+        self.rows = rows
+        out: dict[str, Column] = {}
+        for i, name in enumerate(self.columns):
+            if kinds[i] == "numeric":
+                out[name] = Column(
+                    name, numeric=np.concatenate(parts[i]) if parts[i] else np.empty(0), total=rows
+                )
+            else:
+                cat = np.concatenate(parts[i]) if parts[i] else np.empty(0, dtype=object)
+                out[name] = Column(name, categorical=cat, total=rows)
+        return out
+
+    def _convert(
+        self, np: Any, chunk: list[list[str]], parts: list[list[Any]], kinds: list[str | None]
+    ) -> None:
+        for i, values in enumerate(zip(*chunk, strict=True)):
+            strings = np.array(values, dtype=object)
+            strings = (
+                np.char.strip(strings.astype(str)).astype(object) if kinds[i] != "categorical" else strings
+            )
+            present = strings[strings != ""]
+            if kinds[i] != "categorical":
+                try:
+                    floats = present.astype(np.float64)
+                except ValueError:
+                    if kinds[i] == "numeric":
+                        raise _Retype(self.columns[i]) from None
+                    kinds[i] = "categorical"
+                else:
+                    kinds[i] = "numeric"
+                    parts[i].append(floats[np.isfinite(floats)])
+                    continue
+            parts[i].append(present)
