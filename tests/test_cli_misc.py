@@ -78,16 +78,16 @@ def test_policy_test_passes_and_fails(tmp_path: Path) -> None:
     assert results == {"test_deny_without_replicas": True, "test_wrong_expectation": False}
     text = aigate("policy", "test", "--no-builtin", "--policy", str(d))
     assert (
-        "FAIL: " in text.stdout
+        "FAIL - " in text.stdout
         and "data.main_test.test_wrong_expectation (false or undefined)" in text.stdout
     )
-    assert "2 tests, 1 passed, 0 warnings, 1 failures, 0 exceptions" in text.stdout
+    assert "2 tests, 1 passed, 0 warnings, 1 failure, 0 exceptions" in text.stdout
 
 
-def test_policy_test_survives_a_regopy_failure(tmp_path: Path) -> None:
-    # whole-input `with input as {...}` over a rule that calls a builtin (here `!=`) fails in
-    # regopy 1.5.2 (reading such an output used to crash the process), and it fails every query
-    # of its package: both tests are reported failed, with the reason, and the run goes on
+def test_policy_test_with_on_regopy_is_refused_and_runs_on_opa_go(tmp_path: Path) -> None:
+    # whole-input `with input as {...}` over a rule that calls a builtin fails or crashes regopy
+    # 1.5.2: on regopy a user test using `with` is refused up front (exit 2, file:line:col),
+    # never "0 passed"; OPA's Go engine evaluates it with OPA's semantics
     d = tmp_path / "policy"
     d.mkdir()
     (d / "k8s.rego").write_text(
@@ -99,19 +99,11 @@ def test_policy_test_survives_a_regopy_failure(tmp_path: Path) -> None:
         'test_whole_input if { count(main.deny) == 1 with input as {"kind": "Deployment"} }\n'
         'test_single_key if { count(main.deny) == 1 with input.kind as "Deployment" }\n'
     )
-    run = aigate("policy", "test", "--no-builtin", "--policy", str(d), "--format", "json")
-    assert run.returncode == 1, run
-    tests = {t["name"]: t for t in json.loads(run.stdout)["tests"]}
-    assert tests["test_whole_input"]["passed"] is False
-    assert "override single keys" in tests["test_whole_input"]["error"]
-    assert tests["test_single_key"]["passed"] is False
-    assert "fails every query of its package" in tests["test_single_key"]["error"]
-    (d / "k8s_test.rego").write_text(
-        "package main_test\nimport rego.v1\nimport data.main\n\n"
-        'test_single_key if { count(main.deny) == 1 with input.kind as "Deployment" }\n'
-    )
-    fixed = aigate("policy", "test", "--no-builtin", "--policy", str(d))
-    assert fixed.returncode == 0 and "1 tests, 1 passed" in fixed.stdout, fixed
+    run = aigate("policy", "test", "--no-builtin", "--engine", "regopy", "--policy", str(d))
+    assert run.returncode == 2, run
+    assert "k8s_test.rego:5:45: `with` overrides" in run.stderr and "--engine opa-go" in run.stderr, run
+    opa = aigate("policy", "test", "--no-builtin", "--engine", "opa-go", "--policy", str(d))
+    assert opa.returncode == 0 and "2 tests, 2 passed" in opa.stdout, opa
 
 
 def test_policy_test_with_no_tests_is_not_a_pass(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import click
 
 from aigate.cli import set_verbose
 from aigate.cli._common import output_options, pair_outputs, verbosity_options, write_atomic
+from aigate.policy.testing import TestResult
 
 
 @click.group("policy")
@@ -23,6 +24,20 @@ def command() -> None:
 )
 @click.option("--no-builtin", is_flag=True, help="Run only the user policies' tests.")
 @click.option("--run", "pattern", help="Only tests whose package.name contains this text.")
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "opa-go", "regopy"]),
+    default="auto",
+    show_default=True,
+    help="auto: OPA's Go engine when installed (full `with` semantics), else regopy.",
+)
+@click.option(
+    "--rego-version",
+    type=click.Choice(["v0", "v1"]),
+    default="v1",
+    show_default=True,
+    help="Rego syntax version; v0 is refused (neither embedded engine parses it as v0).",
+)
 @output_options(("text", "json"))
 @verbosity_options
 def test_command(
@@ -30,6 +45,8 @@ def test_command(
     data_files: tuple[str, ...],
     no_builtin: bool,
     pattern: str | None,
+    engine: str,
+    rego_version: str,
     formats: tuple[str, ...],
     outputs: tuple[Path, ...],
     quiet: bool,
@@ -39,10 +56,11 @@ def test_command(
     set_verbose(verbose)
     from aigate.errors import InputError
     from aigate.policy.library import builtin_set, user_set
-    from aigate.policy.testing import run_tests
+    from aigate.policy.testing import choose_engine, run_tests
     from aigate.policydata import load_policy_data
 
     pairs = pair_outputs(formats, outputs, ("text", "json"))
+    chosen = choose_engine(engine, rego_version)
     modules, tests = [], []
     if not no_builtin:
         b = builtin_set()
@@ -55,43 +73,46 @@ def test_command(
     if not tests:
         raise InputError("no Rego test files (*_test.rego) found", hint="an empty test set is not a pass")
     data = {"aigate": {"config": load_policy_data(data_files).data}}
-    results = run_tests(modules, tests, data)
+    results = run_tests(modules, tests, data, chosen)
     if pattern:
         results = [r for r in results if pattern in f"{r.package}.{r.name}"]
     if not results:
         raise InputError("no test_ rules matched", hint="an empty test set is not a pass")
     failed = [r for r in results if not r.passed]
     for fmt, out in pairs:
-        if fmt == "json":
-            text = (
-                json.dumps(
-                    {
-                        "tests": [r.__dict__ for r in results],
-                        "summary": {
-                            "tests": len(results),
-                            "passed": len(results) - len(failed),
-                            "failures": len(failed),
-                        },
-                    },
-                    indent=2,
-                    sort_keys=True,
-                )
-                + "\n"
-            )
-        else:
-            lines = []
-            for r in results:
-                if r.passed and (quiet or not verbose):
-                    continue
-                tag = "PASS" if r.passed else "FAIL"
-                why = f" ({r.error})" if r.error and not r.passed else ""
-                lines.append(f"{tag}: {r.file}:{r.line}: data.{r.package}.{r.name}{why}")
-            lines.append(
-                f"{len(results)} tests, {len(results) - len(failed)} passed, 0 warnings, {len(failed)} failures, 0 exceptions"
-            )
-            text = "\n".join(lines) + "\n"
+        text = (
+            _render_json(results, failed, chosen) if fmt == "json" else _render_text(results, quiet, verbose)
+        )
         if out is None:
             click.echo(text, nl=False)
         else:
             write_atomic(out, text)
     return 1 if failed else 0
+
+
+def _render_json(results: list[TestResult], failed: list[TestResult], engine: str) -> str:
+    summary = {"tests": len(results), "passed": len(results) - len(failed), "failures": len(failed)}
+    doc = {"engine": engine, "tests": [r.__dict__ for r in results], "summary": summary}
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _render_text(results: list[TestResult], quiet: bool, verbose: bool) -> str:
+    """conftest verify's standard output: one FAIL line per failed test, then the summary line."""
+    lines = []
+    for r in results:
+        if r.passed and (quiet or not verbose):
+            continue
+        tag = "PASS" if r.passed else "FAIL"
+        why = f" ({r.error})" if r.error and not r.passed else ""
+        lines.append(f"{tag} - {r.file}:{r.line} - data.{r.package}.{r.name}{why}")
+    failures = sum(1 for r in results if not r.passed)
+    lines.append("")
+    lines.append(
+        f"{_plural(len(results), 'test')}, {len(results) - failures} passed, 0 warnings, "
+        f"{_plural(failures, 'failure')}, 0 exceptions"
+    )
+    return "\n".join(lines) + "\n"

@@ -21,7 +21,8 @@ from aigate.errors import InputError, Position
 from aigate.policy.interface import PolicyModule
 
 KEYWORDS = frozenset(
-    "as default else every false if import in not null package some true with contains".split()
+    {"as", "default", "else", "every", "false", "if", "import", "in", "not", "null", "package"}
+    | {"some", "true", "with", "contains"}
 )
 _TOKEN = re.compile(
     r"""(?P<ws>[ \t\r\f\v]+)|(?P<nl>\n)|(?P<comment>\#[^\n]*)
@@ -122,14 +123,22 @@ def package_of(source: str, name: str) -> str:
     return parse_package(tokenize(source, name), name)[0]
 
 
+_CONTINUES = frozenset({"if", "else", ":=", "=", ",", "contains"})
+
+
 def _statements(tokens: list[Token]) -> list[list[Token]]:
     """Top-level statements: a new one starts at a token on a new line at bracket depth 0."""
     out: list[list[Token]] = []
     depth = 0
     for i, t in enumerate(tokens):
-        if depth == 0 and (i == 0 or t.nl_before) and t.text not in ("else", "if", "{", "|"):
-            if not (out and out[-1] and out[-1][-1].text in ("if", "else", ":=", "=", ",", "contains")):
-                out.append([])
+        continued = bool(out and out[-1] and out[-1][-1].text in _CONTINUES)
+        if (
+            depth == 0
+            and (i == 0 or t.nl_before)
+            and t.text not in ("else", "if", "{", "|")
+            and not continued
+        ):
+            out.append([])
         out[-1].append(t)
         if t.text in "([{" and t.kind == "op":
             depth += 1
@@ -294,9 +303,7 @@ def _check_body(name: str, body: list[Token], bound: set[str], globals_: set[str
                 stack.pop()
             continue
         if t.kind != "ident" or t.text in KEYWORDS:
-            if t.kind == "ident" and t.text == "some":
-                declaring, pending = True, []
-            elif t.kind == "ident" and t.text == "every":
+            if t.kind == "ident" and t.text in ("some", "every"):
                 declaring, pending = True, []
             continue
         if i and body[i - 1].text == ".":

@@ -1,5 +1,12 @@
 """Rego unit tests (``test_`` rules), run like ``opa test`` / ``conftest verify``.
 
+OPA's Go engine (``opa_bindings``) runs them when it is installed: it has OPA's ``with``
+semantics (``with input as {...}``, ``with data.x as ...``), so it is the default. On regopy,
+user tests that use ``with`` and user modules it mis-evaluates are refused up front
+(:mod:`aigate.policy.regolint`): "0 passed" must never be the result of an engine limitation.
+Rego v0 is parsed by neither embedded engine (regopy reinterprets it, opa_bindings 0.4.4 parses
+v1 only), so ``--rego-version v0`` is refused rather than reinterpreted.
+
 A test rule that is false or undefined is absent from the query result, so the test names are
 read from the sources and every named test that is not ``true`` fails: a test cannot pass by
 not being evaluated. Evaluation runs in a forked child: regopy can crash the process on some
@@ -16,10 +23,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from aigate.errors import AigateError, EngineError, InputError
+from aigate.errors import AigateError, EngineError, InputError, UsageError
 from aigate.policy.interface import PolicyModule
 
 _TEST_RULE = re.compile(r"^(test_[A-Za-z0-9_]*)\b", re.MULTILINE)
+ENGINES = ("auto", "opa-go", "regopy")
+OPA_GO_INSTALL = "pip install --ignore-requires-python opa-golib-python-bindings==0.4.4"
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,7 @@ class TestResult:
     file: str
     line: int
     error: str | None = None
+    engine: str = "regopy"
 
 
 def test_names(module: PolicyModule) -> list[tuple[str, int]]:
@@ -148,9 +158,110 @@ def _evaluate_each(
     return out
 
 
-def run_tests(
+def opa_go_available() -> bool:
+    """OPA's Go engine is usable when its wheel imports and its shared library loads."""
+    try:
+        from opa_bindings.engine import OpaEngine
+    except (ImportError, OSError):
+        return False
+    try:
+        OpaEngine().close()
+    except Exception:  # a wheel for another platform: the library does not load
+        return False
+    return True
+
+
+def choose_engine(engine: str, rego_version: str = "v1") -> str:
+    """The engine that runs the tests: ``auto`` is OPA's Go engine when installed, else regopy."""
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; choose {', '.join(ENGINES)}")
+    if rego_version not in ("v0", "v1"):
+        raise UsageError(f"unknown --rego-version {rego_version!r}; choose v0 or v1")
+    if rego_version == "v0":
+        raise UsageError(
+            "--rego-version v0 is not supported: regopy reads v0 with another meaning and the OPA Go "
+            "engine wheel (opa_bindings 0.4.4) parses Rego v1 only; aigate never reinterprets v0",
+            hint="rewrite the policies as v1 (`opa fmt --v0-v1 -w DIR`)",
+        )
+    if engine == "auto":
+        return "opa-go" if opa_go_available() else "regopy"
+    if engine == "opa-go" and not opa_go_available():
+        raise UsageError("--engine opa-go: OPA's Go engine is not installed", hint=OPA_GO_INSTALL)
+    return engine
+
+
+def run_tests_opa_go(
     modules: list[PolicyModule], tests: list[PolicyModule], data: dict[str, Any]
 ) -> list[TestResult]:
+    """Every test rule evaluated by OPA's Go engine; an evaluation error fails the test, with it."""
+    from opa_bindings.engine import OpaEngine, OpaError
+
+    engine = OpaEngine()
+    engine.print_handler = lambda _message, _location: None  # prints are not test output
+    try:
+        for module in modules + tests:
+            try:
+                engine.add_policy(module.name, module.source)
+            except OpaError as exc:
+                raise InputError(f"policy does not compile: {_first_line(exc.message)}") from None
+        try:
+            engine.add_data(data)
+        except OpaError as exc:
+            raise EngineError(f"OPA rejected the policy data: {_first_line(exc.message)}") from None
+        try:  # the whole set compiles here: a type error is the policy's, exit 2
+            engine.eval_query("x = true")
+        except OpaError as exc:
+            raise InputError(f"policy does not compile: {_first_line(exc.message)}") from None
+        out: list[TestResult] = []
+        for module in tests:
+            for name, line in test_names(module):
+                error: str | None = None
+                try:
+                    rows = _eval_test(engine, module.package, name)
+                    passed = bool(rows) and rows[0].get("x") is True
+                except OpaError as exc:
+                    passed, error = False, _first_line(exc.message)
+                if not passed and error is None:
+                    error = "false or undefined"
+                out.append(TestResult(module.package, name, passed, module.name, line, error, "opa-go"))
+        return out
+    finally:
+        engine.close()
+
+
+_REF_KEY = "__aigate_test_ref"
+
+
+def _eval_test(engine: Any, package: str, name: str) -> Any:
+    """Evaluate one test rule through a prepared query shared by all tests of the same depth.
+
+    The bindings prepare (compile) every distinct query string, which costs ~0.2 s on the
+    built-in library; a dynamic ref ``data[input.k[0]]...`` keeps one query per package depth.
+    The test sees only that key in ``input`` (a test that reads ``input.__aigate_test_ref``
+    would differ from ``opa test``, which evaluates tests without input).
+    """
+    parts = [*package.split("."), name]
+    query = "x = data" + "".join(f"[input.{_REF_KEY}[{i}]]" for i in range(len(parts)))
+    return engine.eval_query(query, {_REF_KEY: parts})
+
+
+def _first_line(text: str) -> str:
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
+    return " ".join(lines[:2])[:300] if lines else "unknown error"
+
+
+def run_tests(
+    modules: list[PolicyModule],
+    tests: list[PolicyModule],
+    data: dict[str, Any],
+    engine: str = "regopy",
+) -> list[TestResult]:
+    """Run every test rule on ``engine`` (a name from :func:`choose_engine`)."""
+    if engine == "opa-go":
+        return run_tests_opa_go(modules, tests, data)
+    from aigate.policy.regolint import lint_for_regopy
+
+    lint_for_regopy([m for m in modules + tests if not m.builtin])
     packages = sorted({t.package for t in tests})
     status, value = _in_child(modules, tests, data, packages)
     if status == "error" and isinstance(value, InputError):
