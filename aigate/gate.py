@@ -251,7 +251,7 @@ def run_check(config: CheckConfig) -> CheckResult:
     policy_data = load_policy_data(config.data_files)
     builtin = builtin_set()
     catalog = control_catalog(builtin)
-    user = user_set(config.policy_dirs) if config.policy_dirs else None
+    user = user_set(config.policy_dirs, config.policy_bundle_key) if config.policy_dirs else None
     if user is not None:
         _check_user_packages(user)
     if (config.namespaces or config.all_namespaces) and user is None:
@@ -314,7 +314,7 @@ def run_check(config: CheckConfig) -> CheckResult:
     t2 = time.perf_counter()
     engine = make_engine(config)
     try:
-        engine.compile(modules, {"aigate": {"config": policy_data.data}})
+        engine.compile(modules, {**(user.data if user else {}), "aigate": {"config": policy_data.data}})
         findings = evaluate_controls(engine, input_doc, catalog, manifest.document)
         user_findings: list[Finding] = []
         if user is not None:
@@ -351,7 +351,7 @@ def run_check(config: CheckConfig) -> CheckResult:
 def _policy_digest(builtin: PolicySet, user: PolicySet | None) -> str:
     if user is None:
         return builtin.digest
-    return PolicySet(builtin.modules + user.modules).digest
+    return PolicySet(builtin.modules + user.modules, data_files=user.data_files).digest
 
 
 def decide(

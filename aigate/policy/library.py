@@ -68,6 +68,8 @@ class PolicySet:
     modules: tuple[PolicyModule, ...]
     tests: tuple[PolicyModule, ...] = ()
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # package -> package metadata
+    data: dict[str, Any] = field(default_factory=dict)  # documents from OPA bundles (under data.)
+    data_files: tuple[tuple[str, str], ...] = ()  # (name, sha256) of bundle data/manifest files
 
     @property
     def digest(self) -> str:
@@ -75,6 +77,8 @@ class PolicySet:
         h = hashlib.sha256()
         for m in sorted(self.modules, key=lambda m: m.name):
             h.update(f"{m.name}\0{hashlib.sha256(m.source.encode()).hexdigest()}\n".encode())
+        for name, sha in sorted(self.data_files):  # bundle data: a changed value is a changed policy set
+            h.update(f"{name}\0{sha}\n".encode())
         return "sha256:" + h.hexdigest()
 
     def packages(self) -> list[str]:
@@ -166,17 +170,28 @@ def builtin_set() -> PolicySet:
     return PolicySet(tuple(modules), tuple(tests), meta)
 
 
-def user_set(dirs: list[str] | tuple[str, ...]) -> PolicySet:
+def user_set(dirs: list[str] | tuple[str, ...], bundle_key: str | None = None) -> PolicySet:
+    from aigate.policy import opabundle
+
     modules: list[PolicyModule] = []
     tests: list[PolicyModule] = []
+    data: dict[str, Any] = {}
+    data_files: list[tuple[str, str]] = []
     for d in dirs:
+        if opabundle.is_bundle(d):  # an OPA bundle.tar.gz: verified, split into modules and data
+            bundle = opabundle.load_bundle(d, bundle_key)
+            modules.extend(bundle.modules)
+            tests.extend(bundle.tests)
+            opabundle.merge_into(data, bundle.data, d)
+            data_files.extend(bundle.files)
+            continue
         mods, tsts = load_dir(Path(d), builtin=False)
         if not mods and not tsts:
             raise InputError("policy directory has no .rego files", position=Position(d))
         modules.extend(mods)
         tests.extend(tsts)
     meta = {m.package: _package_metadata(m.source, m.name) for m in modules}
-    return PolicySet(tuple(modules), tuple(tests), meta)
+    return PolicySet(tuple(modules), tuple(tests), meta, data, tuple(data_files))
 
 
 def control_catalog(policies: PolicySet | None = None) -> tuple[ControlInfo, ...]:
