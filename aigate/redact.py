@@ -78,7 +78,8 @@ VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("azure-storage-key", re.compile(r"(?i)AccountKey=[A-Za-z0-9+/=]{40,}")),
 )
 #: credentials in a URL's userinfo: the password (and a token-only userinfo) is replaced
-_URL_CREDS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/\s:@]*):([^/\s@]+)@")
+#: (``@`` may be percent-encoded, as in a purl's ``download_url`` qualifier)
+_URL_CREDS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/\s:@]*):([^/\s@]+?)(@|%40)")
 _URL_TOKEN_USER = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/\s:@]{16,})@")
 
 
@@ -100,7 +101,7 @@ def redact_text(text: str) -> str:
     out = text
     for _kind, rx in VALUE_PATTERNS:
         out = rx.sub(REDACTED, out)
-    out = _URL_CREDS.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}@", out)
+    out = _URL_CREDS.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}{m.group(4)}", out)
     out = _URL_TOKEN_USER.sub(lambda m: f"{m.group(1)}{REDACTED}@", out)
     return out
 
@@ -175,7 +176,7 @@ _LINE_PAIR = re.compile(
     r"[ \t]*$"
 )
 _INLINE_PAIR = re.compile(
-    r"(?i)\b(?P<k>[A-Za-z_][A-Za-z0-9_.\-]{0,100})(?P<sep>=)(?P<v>[^\s\"'\\,;&<>]{1,4096})"
+    r"(?i)\b(?P<k>[A-Za-z_][A-Za-z0-9_.\-]{0,100})(?P<sep>=|:[ \t]*)(?P<v>[^\s\"'\\,;&<>]{1,4096})"
 )
 
 
@@ -238,8 +239,8 @@ def redact_text_counted(text: str) -> tuple[str, int]:
         if any(lit in lower for lit in _LITERALS[kind]):  # a C substring scan skips most patterns
             out, n = rx.subn(REDACTED, out)
             counter[0] += n
-    if "://" in out and "@" in out:
-        out, n = _URL_CREDS.subn(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}@", out)
+    if "://" in out and ("@" in out or "%40" in out):
+        out, n = _URL_CREDS.subn(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}{m.group(4)}", out)
         counter[0] += n
         out, n = _URL_TOKEN_USER.subn(lambda m: f"{m.group(1)}{REDACTED}@", out)
         counter[0] += n
