@@ -36,6 +36,14 @@ def load_report(root: Path, rel: str, what: str) -> Any:
     return docs[0].data if docs else None
 
 
+def drift_evidence(root: Path, rel: str) -> dict[str, Any] | None:
+    """The drift report in one shape (aigate's or Evidently's); DRIFT recomputes its verdicts."""
+    from aigate.ops.evidently import normalise_drift_report
+
+    data = load_report(root, rel, "drift report")
+    return None if data is None else {"file": rel, **normalise_drift_report(data)}
+
+
 def alert_rules(root: Path, rel: str) -> dict[str, Any]:
     path = resolve_inside(root, rel, what="alert rules file")
     summary: dict[str, Any] = {"file": rel, "parsed": False, "groups": 0, "rules": [], "error": None}
@@ -209,7 +217,7 @@ class ReportsCollector(Collector):
         k8s = _get(m, "access", "kubernetes_manifests")
         data = {
             "metrics": load_report(ctx.root, metrics_rel, "evaluation metrics file") if metrics_rel else None,
-            "drift": load_report(ctx.root, drift_rel, "drift report") if drift_rel else None,
+            "drift": drift_evidence(ctx.root, drift_rel) if drift_rel else None,
             "alerts": alert_rules(ctx.root, alerts_rel) if alerts_rel else None,
             "io_log_sample": io_log_sample(ctx.root, sample_rel, schema_rel)
             if sample_rel and schema_rel

@@ -402,8 +402,8 @@ def full_evidence_input(components: int = 5000) -> dict[str, Any]:
             "drift": {
                 "version": "1.4.0",
                 "features": {
-                    "amount": {"score": 0.01, "drifted": False},
-                    "country": {"score": 0.02, "drifted": False},
+                    "amount": {"method": "psi", "score": 0.01, "drifted": False},
+                    "country": {"method": "psi", "score": 0.02, "drifted": False},
                 },
             },
             "alerts": {

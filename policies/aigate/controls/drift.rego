@@ -80,24 +80,77 @@ warn contains f if {
 }
 
 # --- evidence: the drift report ----------------------------------------------------------------
-# Two shapes are understood:
-#   aigate's own: {version, method, threshold, features: {name: {score, drifted: bool}}}
-#   Evidently:    {metrics: [{metric: "DataDriftTable", result: {drift_by_columns: {name: {drift_detected, drift_score}}}}]}
+# The collector (aigate/ops/evidently.py) normalises aigate's own and Evidently's reports (legacy
+# as_dict and 0.7 snapshots) to {format, version, features: {name: {method, score, threshold,
+# drifted}}}. The report's own `drifted` flag is a claim, never the verdict: each key feature's
+# verdict is recomputed here from its score, its method and the threshold in force, and a report
+# whose claim disagrees is a deny naming both.
 
 report := object.get(input, ["reports", "drift"], null)
 
-feature_results[name] := {"drifted": r.drifted == true, "score": object.get(r, "score", null)} if {
-	some name, r in object.get(report, "features", {})
+feature_results := object.get(report, "features", {})
+
+# p-value tests drift below the threshold (KS at or below, as Evidently); distances at or above.
+p_value_methods := {"ks", "chisquare", "z"}
+
+method_defaults := {"ks": 0.05, "chisquare": 0.05, "z": 0.05, "wasserstein": 0.1, "jensenshannon": 0.1, "psi": 0.1, "kl_div": 0.1}
+
+# The threshold in force: policy data per column, then per method, then the manifest's declared
+# threshold when the report used the declared method, then Evidently's default for the method.
+threshold_for(name, method) := t if {
+	t := util.conf(["drift", "columns", name, "threshold"], null)
+	is_number(t)
+} else := t if {
+	t := util.conf(["drift", "thresholds", method], null)
+	is_number(t)
+} else := threshold if {
+	method == object.get(dr, "method", null)
+	is_number(threshold)
+} else := method_defaults[method]
+
+verdict(r, t) if {
+	r.method == "ks"
+	r.score <= t
 }
 
-feature_results[name] := {"drifted": r.drift_detected == true, "score": object.get(r, "drift_score", null)} if {
-	not is_object(object.get(report, "features", null))
-	some m in object.get(report, "metrics", [])
-	some name, r in object.get(m, ["result", "drift_by_columns"], {})
+verdict(r, t) if {
+	r.method in {"chisquare", "z"}
+	r.score < t
+}
+
+verdict(r, t) if {
+	not r.method in p_value_methods
+	r.score >= t
+}
+
+usable(r) if {
+	is_number(r.score)
+	method_defaults[r.method]
+}
+
+recompute(name, r) := {"drifted": true, "threshold": t} if {
+	t := threshold_for(name, r.method)
+	verdict(r, t)
+} else := {"drifted": false, "threshold": threshold_for(name, r.method)}
+
+recomputed[name] := recompute(name, r) if {
+	some name, r in feature_results
+	usable(r)
 }
 
 deny contains f if {
 	report != null
+	object.get(report, "format", "") == "unknown"
+	f := {
+		"rule": "drift-report-unrecognised",
+		"msg": util.say("the drift report %s is neither aigate's (aigate drift) nor Evidently's (legacy as_dict or a 0.7 snapshot); regenerate it with one of them", [object.get(report, "file", "")]),
+		"pointer": "/monitoring/drift/report",
+	}
+}
+
+deny contains f if {
+	report != null
+	object.get(report, "format", "") != "unknown"
 	some feat in key_features
 	not feature_results[feat]
 	f := {
@@ -110,11 +163,37 @@ deny contains f if {
 deny contains f if {
 	report != null
 	some feat in key_features
-	feature_results[feat].drifted
+	r := feature_results[feat]
+	not usable(r)
+	f := {
+		"rule": "drift-score-unusable",
+		"msg": util.say("key feature %s has no usable score in the drift report (method %v, score %v); the verdict cannot be recomputed", [feat, object.get(r, "method_name", r.method), r.score]),
+		"pointer": "/monitoring/drift/report",
+	}
+}
+
+deny contains f if {
+	report != null
+	some feat in key_features
+	r := feature_results[feat]
+	recomputed[feat].drifted
 	f := {
 		"rule": "key-feature-drifted",
-		"msg": util.say("key feature %s drifted (score %v, threshold %v); investigate the data shift and retrain or re-validate before release", [feat, feature_results[feat].score, threshold]),
+		"msg": util.say("key feature %s drifted (%s %v, threshold %v); investigate the data shift and retrain or re-validate before release", [feat, r.method, r.score, recomputed[feat].threshold]),
 		"pointer": "/monitoring/drift/key_features",
+	}
+}
+
+deny contains f if {
+	report != null
+	some feat in key_features
+	r := feature_results[feat]
+	is_boolean(r.drifted)
+	r.drifted != recomputed[feat].drifted
+	f := {
+		"rule": "drift-flag-disagrees",
+		"msg": util.say("the drift report says key feature %s drifted=%v, but its score (%s %v) against threshold %v gives drifted=%v; the report is not trusted", [feat, r.drifted, r.method, r.score, recomputed[feat].threshold, recomputed[feat].drifted]),
+		"pointer": "/monitoring/drift/report",
 	}
 }
 

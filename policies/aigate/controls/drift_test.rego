@@ -5,18 +5,21 @@ import rego.v1
 import data.aigate.controls.drift
 import data.aigate.testing as t
 
-own_report := {"version": "1.4.0", "method": "psi", "threshold": 0.2, "features": {
-	"amount": {"score": 0.05, "drifted": false},
-	"country": {"score": 0.11, "drifted": false},
+# Reports as the collector hands them over (aigate/ops/evidently.py normalises every shape).
+own_report := {"format": "aigate-drift/1", "version": "1.4.0", "features": {
+	"amount": {"method": "psi", "score": 0.05, "threshold": 0.2, "drifted": false},
+	"country": {"method": "psi", "score": 0.11, "threshold": 0.2, "drifted": false},
 }}
 
-evidently_report := {"metrics": [
-	{"metric": "DatasetDriftMetric", "result": {"drift_share": 0.5}},
-	{"metric": "DataDriftTable", "result": {"drift_by_columns": {
-		"amount": {"column_name": "amount", "drift_detected": false, "drift_score": 0.04},
-		"country": {"column_name": "country", "drift_detected": true, "drift_score": 0.31},
-	}}},
-]}
+evidently_report := {"format": "evidently-legacy", "version": null, "features": {
+	"amount": {"method": "wasserstein", "method_name": "Wasserstein distance (normed)", "score": 0.04, "threshold": 0.1, "drifted": false},
+	"country": {"method": "jensenshannon", "method_name": "Jensen-Shannon distance", "score": 0.31, "threshold": 0.1, "drifted": true},
+}}
+
+snapshot_report := {"format": "evidently-0.7", "version": null, "features": {
+	"amount": {"method": "ks", "method_name": "K-S p_value", "score": 0.3, "threshold": 0.05, "drifted": null},
+	"country": {"method": "chisquare", "method_name": "chi-square p_value", "score": 0.0001, "threshold": 0.05, "drifted": null},
+}}
 
 run_drift(mf, files, rep) := {"deny": d, "warn": w} if {
 	c := t.cfg
@@ -65,10 +68,11 @@ test_warn_no_report_declared if {
 }
 
 test_deny_evidence_key_feature_drifted if {
-	rep := json.patch(own_report, [{"op": "replace", "path": "/features/country", "value": {"score": 0.4, "drifted": true}}])
-	some f in run_drift(t.manifest, t.files, {"drift": rep}).deny
-	f.rule == "key-feature-drifted"
-	contains(f.msg, "country drifted (score 0.4")
+	rep := json.patch(own_report, [{"op": "replace", "path": "/features/country", "value": {"method": "psi", "score": 0.4, "drifted": true}}])
+	d := run_drift(t.manifest, t.files, {"drift": rep}).deny
+	t.rule_names(d) == {"key-feature-drifted"}
+	some f in d
+	contains(f.msg, "country drifted (psi 0.4, threshold 0.2)")
 }
 
 test_deny_evidence_key_feature_not_in_report if {
@@ -98,3 +102,47 @@ test_basis_evidence_with_report if {
 	rep := {"drift": own_report}
 	drift.basis == "evidence" with input.manifest as mf with input.reports as rep
 }
+
+# issue 10 #4: the report's own flag is a claim; the verdict is recomputed from score and threshold.
+test_deny_flag_says_not_drifted_but_score_does if {
+	rep := json.patch(own_report, [{"op": "replace", "path": "/features/amount", "value": {"method": "psi", "score": 0.93, "threshold": 0.2, "drifted": false}}])
+	d := run_drift(t.manifest, t.files, {"drift": rep}).deny
+	t.rule_names(d) == {"key-feature-drifted", "drift-flag-disagrees"}
+	some f in d
+	f.rule == "drift-flag-disagrees"
+	contains(f.msg, "says key feature amount drifted=false, but its score (psi 0.93) against threshold 0.2 gives drifted=true")
+}
+
+test_deny_flag_says_drifted_but_score_does_not if {
+	rep := json.patch(own_report, [{"op": "replace", "path": "/features/amount/drifted", "value": true}])
+	t.rule_names(run_drift(t.manifest, t.files, {"drift": rep}).deny) == {"drift-flag-disagrees"}
+}
+
+test_policy_data_threshold_overrides_the_reports if {
+	mf := t.manifest
+	files := t.files
+	rep := {"drift": own_report}
+	c := object.union(t.cfg, {"drift": {"thresholds": {"psi": 0.1}}})
+	d := drift.deny with input.manifest as mf with input.files as files with input.reports as rep with data.aigate.config as c
+	some f in d
+	f.rule == "key-feature-drifted"
+	contains(f.msg, "country drifted (psi 0.11, threshold 0.1)")
+}
+
+test_p_values_drift_below_the_threshold if {
+	d := run_drift(t.manifest, t.files, {"drift": snapshot_report}).deny
+	t.rule_names(d) == {"key-feature-drifted"}
+	some f in d
+	contains(f.msg, "country drifted (chisquare 0.0001, threshold 0.05)")
+}
+
+test_deny_unknown_method_or_missing_score if {
+	rep := json.patch(own_report, [{"op": "replace", "path": "/features/amount", "value": {"method": null, "method_name": "my test", "score": 0.01, "drifted": false}}])
+	"drift-score-unusable" in t.rule_names(run_drift(t.manifest, t.files, {"drift": rep}).deny)
+}
+
+test_deny_unrecognised_report if {
+	rep := {"format": "unknown", "file": "reports/drift.json", "features": {}}
+	t.rule_names(run_drift(t.manifest, t.files, {"drift": rep}).deny) == {"drift-report-unrecognised"}
+}
+
