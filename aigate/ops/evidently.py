@@ -49,7 +49,8 @@ def _own(data: dict[str, Any]) -> dict[str, Any]:
         features[str(name)] = _feature(
             r.get("method", top_method), r.get("score"), r.get("threshold", top_threshold), r.get("drifted")
         )
-    dataset = data.get("dataset") if isinstance(data.get("dataset"), dict) else {}
+    found = data.get("dataset")
+    dataset: dict[str, Any] = found if isinstance(found, dict) else {}
     return {
         "format": str(data.get("format", "aigate-drift/1")),
         "version": data.get("version") if isinstance(data.get("version"), str) else None,
