@@ -88,7 +88,11 @@ warn contains f if {
 
 report := object.get(input, ["reports", "drift"], null)
 
-feature_results := object.get(report, "features", {})
+feature_results := fr if {
+	is_object(report)
+	fr := object.get(report, "features", {})
+	is_object(fr)
+} else := {}
 
 # p-value tests drift below the threshold (KS at or below, as Evidently); distances at or above.
 p_value_methods := {"ks", "chisquare", "z"}
@@ -139,7 +143,7 @@ recomputed[name] := recompute(name, r) if {
 }
 
 deny contains f if {
-	report != null
+	is_object(report)
 	object.get(report, "format", "") == "unknown"
 	f := {
 		"rule": "drift-report-unrecognised",
@@ -149,7 +153,7 @@ deny contains f if {
 }
 
 deny contains f if {
-	report != null
+	is_object(report)
 	object.get(report, "format", "") != "unknown"
 	some feat in key_features
 	not feature_results[feat]
