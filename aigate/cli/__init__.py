@@ -105,8 +105,9 @@ def _click_line(exc: click.ClickException) -> str:
     """A click usage error on one line, naming the command and where to look for help."""
     text = " ".join(exc.format_message().split())
     ctx = getattr(exc, "ctx", None)
-    if isinstance(exc, click.UsageError) and ctx is not None:
-        return f"{ctx.command_path}: {text} (see '{ctx.command_path} --help')"
+    if isinstance(exc, click.UsageError):
+        where = ctx.command_path if ctx is not None else "aigate"
+        return f"{where}: {text} (see '{where} --help')"
     return text
 
 

@@ -72,7 +72,9 @@ def _plant_project(project: Path) -> None:
     alerts.write_text(_named_lines("comment") + alerts.read_text(encoding="utf-8"), encoding="utf-8")
     doc = project / "docs" / "technical-documentation.md"
     headings = "".join(f"\n## Access for {v}\n" for v in SHAPED)
-    headings += "".join(f"\n## {name.lower()}: {value}\n" for name, value in PLANTED.items() if "\n" not in value)
+    headings += "".join(
+        f"\n## {name.lower()}: {value}\n" for name, value in PLANTED.items() if "\n" not in value
+    )
     doc.write_text(doc.read_text(encoding="utf-8") + headings, encoding="utf-8")
 
 
@@ -101,9 +103,13 @@ def _fake_venv(where: Path) -> Path:
     )
     (info / "LICENSE").write_text("MIT License\n\n" + _named_lines("env"), encoding="utf-8")
     (info / "INSTALLER").write_text("pip\n", encoding="utf-8")
-    (info / "WHEEL").write_text("Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n", encoding="utf-8")
+    (info / "WHEEL").write_text(
+        "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n", encoding="utf-8"
+    )
     (info / "direct_url.json").write_text(
-        json.dumps({"url": PLANTED["PIP_INDEX_URL"] + "/leaky_client-1.0-py3-none-any.whl", "archive_info": {}}),
+        json.dumps(
+            {"url": PLANTED["PIP_INDEX_URL"] + "/leaky_client-1.0-py3-none-any.whl", "archive_info": {}}
+        ),
         encoding="utf-8",
     )
     (info / "RECORD").write_text("leaky_client-1.0.dist-info/METADATA,,\n", encoding="utf-8")
@@ -119,7 +125,9 @@ CI_ENVS = {
     },
     "gitlab": {
         "GITLAB_CI": "true",
-        "CI_JOB_URL": "https://gitlab-ci-token:" + PLANTED["GITLAB_TOKEN"] + "@gitlab.example.com/acme/fraud/-/jobs/7",
+        "CI_JOB_URL": "https://gitlab-ci-token:"
+        + PLANTED["GITLAB_TOKEN"]
+        + "@gitlab.example.com/acme/fraud/-/jobs/7",
         "CI_PIPELINE_ID": "7",
     },
 }
