@@ -5,7 +5,7 @@ The format is OPA's (``opa build``; OPA's ``bundle/`` package): a gzipped tar of
 (``revision``, ``roots``) and optionally ``.signatures.json``: ``{"signatures": [JWT]}``, one JWT
 (RS256/384/512, PS256/384/512, ES256/384/512, HS256/384/512) whose payload lists every other
 file as ``{"name", "hash", "algorithm"}``. As in OPA's ``bundle/hash.go``, a structured file
-(``.manifest``, ``*.json``, ``*.yaml``/``*.yml``) is hashed over its parsed value — objects with
+(``.manifest``, ``data.json``, ``data.yaml``: OPA's ``IsStructuredDoc``) is hashed over its parsed value — objects with
 keys in sorted order, ``{"k":v,...}``, arrays ``[v,...]``, scalars as Go's JSON encoder writes
 them — so re-formatting a data file does not change its hash but changing a value does; every
 other file is hashed over its bytes.
@@ -166,7 +166,7 @@ def _contents(
             module = PolicyModule(display, source, False, package_of(source, display))
             _check_root(display, module.package.replace(".", "/"), roots)
             (tests if name.endswith("_test.rego") else modules).append(module)
-        elif base in ("data.json", "data.yaml", "data.yml"):
+        elif base in ("data.json", "data.yaml"):
             value = _parse(display, raw)
             where = [p for p in PurePosixPath(name).parent.parts if p != "."]
             if where:
@@ -267,8 +267,8 @@ def verify_signature(path: str, files: dict[str, bytes], key: _Key) -> None:
         entry = listed.pop(name, None)
         if entry is None:
             raise InputError(f"bundle file {name} is not covered by the signature", position=where)
-        algorithm = str(entry.get("algorithm") or "SHA-256")
-        if algorithm not in _HASHES:
+        algorithm = str(entry.get("algorithm") or "")
+        if algorithm not in _HASHES:  # OPA refuses an entry without an algorithm too
             raise InputError(f"unsupported hash algorithm {algorithm} for {name}", position=where)
         digest = _HASHES[algorithm]()
         if _structured(name):
@@ -295,7 +295,8 @@ def _hashable(display: str, raw: bytes) -> Any:
 
 
 def _structured(name: str) -> bool:
-    return name.endswith((".json", ".yaml", ".yml")) or PurePosixPath(name).name == MANIFEST
+    """OPA's ``IsStructuredDoc``: only these names are hashed over their parsed value."""
+    return PurePosixPath(name).name in ("data.json", "data.yaml", MANIFEST, SIGNATURES)
 
 
 def _b64(part: str) -> bytes:
