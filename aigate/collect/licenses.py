@@ -264,9 +264,23 @@ def _license_texts(dists: list[_pyenv.Dist]) -> dict[str, bytes]:
         for n in sorted(names):
             for cand in (base / "licenses" / n, base / n):
                 if cand.is_file() and cand.resolve().is_relative_to(base.resolve()):
-                    files[f"licenses/{d.normalized}-{d.version}/{Path(n).as_posix()}"] = cand.read_bytes()
+                    files[f"licenses/{d.normalized}-{d.version}/{Path(n).as_posix()}"] = _license_text(cand)
                     break
     return files
+
+
+#: a license or NOTICE text larger than this is not copied into the bundle (the largest real
+#: ones are tens of KiB); a placeholder says so, so the read is bounded before it allocates
+LICENSE_TEXT_MAX = 1 << 20
+
+
+def _license_text(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        data = fh.read(LICENSE_TEXT_MAX + 1)
+    if len(data) > LICENSE_TEXT_MAX:
+        size = path.stat().st_size
+        return f"[not copied: {size} bytes is over the {LICENSE_TEXT_MAX}-byte cap for a license text]\n".encode()
+    return data
 
 
 def collect_licenses(ctx: CollectContext) -> tuple[dict[str, Any], dict[str, bytes]]:
