@@ -12,11 +12,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from aigate_cli import EXAMPLES, aigate
 
 from aigate.errors import InputError
 from aigate.policy.interface import PolicyModule
 from aigate.policy.regolint import lint_for_regopy, package_of, tokenize
-from aigate_cli import EXAMPLES, aigate
 
 HEADER = "package main\nimport rego.v1\n\n"
 DEPLOYMENT = {
