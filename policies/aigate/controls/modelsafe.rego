@@ -126,59 +126,67 @@ never_by_prefix := {
 	"timeit", "asyncio", "threading", "_thread", "gc", "tempfile", "glob", "urllib", "http",
 }
 
-root_module(m) := split(m, ".")[0]
+ms_root_module(m) := split(m, ".")[0]
 
-under(m, p) if m == p
+ms_under(m, p) if m == p
 
-under(m, p) if startswith(m, concat("", [p, "."]))
+ms_under(m, p) if startswith(m, concat("", [p, "."]))
 
-allowed(g) if allow_entries[g.callable]
+ms_allowed(g) if allow_entries[g.callable]
 
-allowed(g) if {
+ms_allowed(g) if {
 	some e in allow_entries
 	endswith(e, ".*")
-	under(g.module, trim_suffix(e, ".*"))
+	ms_under(g.module, trim_suffix(e, ".*"))
 	regex.match(`^[A-Z][A-Za-z0-9_]*$`, g.name)
 	not object.get(g, "loader", false)
-	not never_by_prefix[root_module(g.module)]
+	not never_by_prefix[ms_root_module(g.module)]
 }
 
-describe(g) := util.say("%v (in %v at offset %v%v%v)", [
-	g.callable,
+ms_describe(g) := util.say("%v", [g]) if not is_object(g)
+
+ms_describe(g) := util.say("%v (in %v at offset %v%v%v)", [
+	object.get(g, "callable", "?"),
 	object.get(g, "member", "?"),
 	object.get(g, "offset", "?"),
-	nested_text(g),
-	called_text(g),
-])
+	ms_nested_text(g),
+	ms_called_text(g),
+]) if is_object(g)
 
-nested_text(g) := util.say(", nested in %v", [g.nested]) if g.nested else := ""
+ms_nested_text(g) := util.say(", nested in %v", [g.nested]) if object.get(g, "nested", "") != "" else := ""
 
-called_text(g) := ", called" if object.get(g, "called", false) == true else := ", imported"
+ms_called_text(g) := ", called" if object.get(g, "called", false) == true else := ", imported"
 
 file_findings contains [a.path, fi] if {
 	some a in artifacts
 	some fi in object.get(object.get(a, "safety", {}), "findings", [])
+	is_object(fi)
 }
 
 deny contains f if {
 	some [path, fi] in file_findings
-	bad := [g | some g in object.get(fi, "imports", []); not allowed(g)]
+	bad := [g | some g in object.get(fi, "imports", []); not ms_allowed(g)]
 	count(bad) > 0
 	f := {
 		"rule": "disallowed-global",
 		"msg": concat("", [
-			util.say("artifact %v: %v imports %v callable(s) outside modelsafe.allow_globals: ", [path, fi.file, count(bad)]),
-			concat("; ", [describe(g) | some g in util.first_n(bad, 5)]),
-			more_text(count(bad)),
+			util.say("%v imports %v callable(s) outside modelsafe.allow_globals: ", [ms_subject(path, fi), count(bad)]),
+			concat("; ", [ms_describe(g) | some g in util.first_n(bad, 5)]),
+			ms_more_text(count(bad)),
 			". Loading it would run that code. Convert the model to safetensors (or ONNX/GGUF); if you trust these modules, add them to modelsafe.allow_globals in the organisation's policy data",
 		]),
 		"pointer": "/model/artifacts",
 	}
 }
 
-more_text(n) := util.say(" and %v more", [n - 5]) if n > 5 else := ""
+# ms_subject(path, fi): "artifact P" for a single-file artifact, "artifact P: file F" inside a directory
+ms_subject(path, fi) := util.say("artifact %v", [path]) if fi.file == path
 
-problem_text(fi) := concat("; ", [util.say("%v: %v", [object.get(p, "member", fi.file), p.message]) | some p in util.first_n(object.get(fi, "problems", []), 3)])
+ms_subject(path, fi) := util.say("artifact %v: file %v", [path, fi.file]) if fi.file != path
+
+ms_more_text(n) := util.say(" and %v more", [n - 5]) if n > 5 else := ""
+
+ms_problem_text(fi) := concat("; ", [util.say("%v: %v", [object.get(p, "member", fi.file), p.message]) | some p in util.first_n(object.get(fi, "problems", []), 3)])
 
 deny contains f if {
 	some a in artifacts
@@ -188,7 +196,7 @@ deny contains f if {
 	fi.severity == "unsafe"
 	f := {
 		"rule": "unsafe-model-file",
-		"msg": util.say("artifact %v: %v can execute code whatever the allowlist says: %v. Do not deploy it; re-export the weights as safetensors from a trusted source", [a.path, fi.file, problem_text(fi)]),
+		"msg": util.say("%v can execute code whatever the allowlist says: %v. Do not deploy it; re-export the weights as safetensors from a trusted source", [ms_subject(a.path, fi), ms_problem_text(fi)]),
 		"pointer": "/model/artifacts",
 	}
 }
@@ -213,18 +221,18 @@ deny contains f if {
 		"rule": "scan-error",
 		"msg": concat("", [
 			util.say("artifact %v could not be scanned (%v): ", [a.path, object.get(s, "scanner", "scanner")]),
-			concat("; ", [error_text(fi) | some fi in util.first_n([x | some x in object.get(s, "findings", []); x.severity == "error"], 3)]),
+			concat("; ", [ms_error_text(fi) | some fi in util.first_n([x | some x in object.get(s, "findings", []); x.severity == "error"], 3)]),
 			". A file that cannot be scanned is not safe; check that it is a complete, valid file, or convert it to safetensors",
 		]),
 		"pointer": "/model/artifacts",
 	}
 }
 
-error_text(fi) := problem_text(fi) if count(object.get(fi, "problems", [])) > 0
+ms_error_text(fi) := ms_problem_text(fi) if count(object.get(fi, "problems", [])) > 0
 
-error_text(fi) := util.say("%v", [object.get(fi, "message", fi)]) if count(object.get(fi, "problems", [])) == 0
+ms_error_text(fi) := util.say("%v", [object.get(fi, "message", fi)]) if count(object.get(fi, "problems", [])) == 0
 
-error_text(fi) := util.say("%v", [fi]) if not is_object(fi)
+ms_error_text(fi) := util.say("%v", [fi]) if not is_object(fi)
 
 # Findings beyond the collector's per-artifact cap were not shown to the policy: the callables in
 # them were never judged, so an artifact that imports anything cannot pass on a partial list.
@@ -281,7 +289,7 @@ warn contains f if {
 	some note in object.get(fi, "notes", [])
 	f := {
 		"rule": "model-program",
-		"msg": util.say("artifact %v: %v: %v; review the program or export the weights as safetensors", [path, fi.file, note]),
+		"msg": util.say("%v: %v; review the program or export the weights as safetensors", [ms_subject(path, fi), note]),
 		"pointer": "/model/artifacts",
 	}
 }

@@ -44,18 +44,18 @@ allow_cfg := json.patch(t.cfg, [
 	{"op": "add", "path": "/modelsafe/sklearn_globals", "value": ["sklearn.*"]},
 ])
 
-imports_art(gs) := [{"path": "model/m.pt", "format": "pytorch", "files": [{"path": "model/m.pt", "format": "pytorch"}], "safety": {"status": "imports", "scanner": "aigate-pickle", "findings": [{"file": "model/m.pt", "severity": "imports", "imports": gs, "problems": []}]}}]
+ms_imports_art(gs) := [{"path": "model/m.pt", "format": "pytorch", "files": [{"path": "model/m.pt", "format": "pytorch"}], "safety": {"status": "imports", "scanner": "aigate-pickle", "findings": [{"file": "model/m.pt", "severity": "imports", "imports": gs, "problems": []}]}}]
 
-g(module, name) := {"callable": concat(".", [module, name]), "module": module, "name": name, "member": "model/m.pt!archive/data.pkl", "offset": 42, "called": true}
+ms_g(module, name) := {"callable": concat(".", [module, name]), "module": module, "name": name, "member": "model/m.pt!archive/data.pkl", "offset": 42, "called": true}
 
 test_pass_allowed_globals if {
-	r := run_modelsafe(pickle_manifest, imports_art([g("collections", "OrderedDict"), g("torch._utils", "_rebuild_tensor_v2"), g("acme.models.tree", "Forest")]), allow_cfg)
+	r := run_modelsafe(pickle_manifest, ms_imports_art([ms_g("collections", "OrderedDict"), ms_g("torch._utils", "_rebuild_tensor_v2"), ms_g("acme.models.tree", "Forest")]), allow_cfg)
 	count(r.deny) == 0
 	count(r.warn) == 0
 }
 
 test_deny_global_outside_allowlist_names_member_offset_callable if {
-	some f in run_modelsafe(pickle_manifest, imports_art([g("collections", "OrderedDict"), g("posix", "system")]), allow_cfg).deny
+	some f in run_modelsafe(pickle_manifest, ms_imports_art([ms_g("collections", "OrderedDict"), ms_g("posix", "system")]), allow_cfg).deny
 	f.rule == "disallowed-global"
 	contains(f.msg, "posix.system")
 	contains(f.msg, "model/m.pt!archive/data.pkl")
@@ -66,36 +66,36 @@ test_deny_global_outside_allowlist_names_member_offset_callable if {
 }
 
 test_prefix_admits_classes_only if {
-	r := run_modelsafe(pickle_manifest, imports_art([g("acme.models", "load_anything")]), allow_cfg)
+	r := run_modelsafe(pickle_manifest, ms_imports_art([ms_g("acme.models", "load_anything")]), allow_cfg)
 	"disallowed-global" in t.rule_names(r.deny)
 }
 
 test_prefix_never_admits_loaders if {
-	loader := object.union(g("acme.models", "Loader"), {"loader": true})
-	"disallowed-global" in t.rule_names(run_modelsafe(pickle_manifest, imports_art([loader]), allow_cfg).deny)
+	loader := object.union(ms_g("acme.models", "Loader"), {"loader": true})
+	"disallowed-global" in t.rule_names(run_modelsafe(pickle_manifest, ms_imports_art([loader]), allow_cfg).deny)
 }
 
 test_prefix_never_admits_blocked_roots if {
 	c := json.patch(allow_cfg, [{"op": "add", "path": "/modelsafe/allow_globals_extra", "value": ["os.*", "builtins.*"]}])
-	"disallowed-global" in t.rule_names(run_modelsafe(pickle_manifest, imports_art([g("os", "Popen")]), c).deny)
-	"disallowed-global" in t.rule_names(run_modelsafe(pickle_manifest, imports_art([g("builtins", "Exception")]), c).deny)
+	"disallowed-global" in t.rule_names(run_modelsafe(pickle_manifest, ms_imports_art([ms_g("os", "Popen")]), c).deny)
+	"disallowed-global" in t.rule_names(run_modelsafe(pickle_manifest, ms_imports_art([ms_g("builtins", "Exception")]), c).deny)
 }
 
 test_extra_globals_extend_the_defaults if {
 	c := json.patch(allow_cfg, [{"op": "add", "path": "/modelsafe/allow_globals_extra", "value": ["numpy.log"]}])
-	count(run_modelsafe(pickle_manifest, imports_art([g("numpy", "log"), g("builtins", "set")]), c).deny) == 0
+	count(run_modelsafe(pickle_manifest, ms_imports_art([ms_g("numpy", "log"), ms_g("builtins", "set")]), c).deny) == 0
 }
 
 test_sklearn_is_opt_in if {
-	est := g("sklearn.linear_model._logistic", "LogisticRegression")
-	"disallowed-global" in t.rule_names(run_modelsafe(pickle_manifest, imports_art([est]), allow_cfg).deny)
+	est := ms_g("sklearn.linear_model._logistic", "LogisticRegression")
+	"disallowed-global" in t.rule_names(run_modelsafe(pickle_manifest, ms_imports_art([est]), allow_cfg).deny)
 	c := json.patch(allow_cfg, [{"op": "add", "path": "/modelsafe/allow_sklearn", "value": true}])
-	count(run_modelsafe(pickle_manifest, imports_art([est]), c).deny) == 0
+	count(run_modelsafe(pickle_manifest, ms_imports_art([est]), c).deny) == 0
 }
 
 test_dotted_attribute_path_needs_exact_entry if {
 	dotted := {"callable": "collections:OrderedDict.fromkeys", "module": "collections", "name": "OrderedDict.fromkeys", "member": "m", "offset": 1}
-	"disallowed-global" in t.rule_names(run_modelsafe(pickle_manifest, imports_art([dotted]), allow_cfg).deny)
+	"disallowed-global" in t.rule_names(run_modelsafe(pickle_manifest, ms_imports_art([dotted]), allow_cfg).deny)
 }
 
 test_deny_truncated_findings if {
@@ -155,4 +155,8 @@ test_basis_evidence_with_scan if {
 	mf := t.manifest
 	arts := safe_artifacts
 	modelsafe.basis == "evidence" with input.manifest as mf with input.artifacts as arts
+}
+
+test_deny_malformed_import_entries if {
+	"disallowed-global" in t.rule_names(run_modelsafe(pickle_manifest, ms_imports_art(["posix.system"]), allow_cfg).deny)
 }
