@@ -262,3 +262,16 @@ def test_leftovers_of_dead_runs_are_removed_and_live_runs_are_not(tmp_path: Path
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
+
+
+def test_policy_data_limits_tune_the_compliance_document_cap(project: Path) -> None:
+    """The organisation's ``limits`` (policy data) sets the cap; the same file passes without it."""
+    data = project / "policy-data.yaml"
+    data.write_text(
+        data.read_text(encoding="utf-8") + "limits:\n  compliance_document: 2048\n", encoding="utf-8"
+    )
+    doc = project / "docs" / "risk-assessment.md"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n" + "padding line\n" * 400, encoding="utf-8")
+    result = check(project)
+    assert result["rc"] == 2, result
+    one_line_error(result, "docs/risk-assessment.md", "limit is 2048")
