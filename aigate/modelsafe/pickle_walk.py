@@ -231,8 +231,9 @@ def _text(raw: memoryview | bytes, pos: int) -> str:
 
 
 def _blob(raw: memoryview) -> Any:
-    """Small byte strings are copied (they may feed a nested loader); huge ones stay views."""
-    return bytes(raw) if len(raw) <= 64 << 20 else raw
+    """Byte strings stay views into the file (no copy: a model holds gigabytes of them); a
+    nested loader's argument is copied only when it is scanned."""
+    return raw
 
 
 def _quoted(line: bytes, pos: int) -> Any:

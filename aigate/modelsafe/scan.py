@@ -26,9 +26,9 @@ from aigate.modelsafe.pickle_walk import PickleError, WalkResult, walk_one, walk
 from aigate.modelsafe.result import Scan, plain
 
 #: a pickle member or nested object larger than this is not read into memory (error)
-MAX_MEMBER_BYTES = 512 << 20
+MAX_MEMBER_BYTES = 256 << 20
 #: decompressed output cap for one compressed stream (written to a temporary file)
-MAX_DECOMPRESSED = 8 << 30
+MAX_DECOMPRESSED = 4 << 30
 #: members per zip
 MAX_MEMBERS = 100_000
 #: bytes of a member read to decide whether it is a pickle at all
@@ -42,6 +42,35 @@ _COMPRESSED = {
     b"\x04\x22\x4d\x18": "lz4",
 }
 _ZLIB_SECOND = {0x01, 0x5E, 0x9C, 0xDA}
+
+
+class _ViewFile(io.RawIOBase):
+    """A seekable read-only file over a memory view: zipfile reads a mapped or decompressed
+    archive without a copy of it in memory."""
+
+    def __init__(self, view: memoryview) -> None:
+        self._view, self._pos = view, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, b: Any) -> int:
+        chunk = self._view[self._pos : self._pos + len(b)]
+        n = len(chunk)
+        memoryview(b).cast("B")[:n] = chunk
+        self._pos += n
+        return n
 
 
 def compression_of(head: bytes) -> str | None:
@@ -127,7 +156,7 @@ def scan_bytes(
     """Classify and scan a buffer; None when it is no format aigate recognises."""
     head = bytes(buf[:32])
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return scan_zip(io.BytesIO(buf), member, depth)
+        return scan_zip(_ViewFile(buf), member, depth)
     if head[:6] == b"\x93NUMPY":
         return scan_npy(buf, member, depth)
     if head[:4] == b"GGUF":
@@ -208,7 +237,7 @@ def scan_h5(buf: memoryview, member: str) -> Scan:
     """A Keras HDF5 file: a weights-only file is data; a model config must hold no code."""
     scan = Scan("keras-h5", "keras-config")
     try:
-        config = keras.h5_model_config(bytes(buf[: 256 << 20]))
+        config = keras.h5_model_config(bytes(buf[: 64 << 20]))
     except (ValueError, RecursionError) as exc:
         scan.error(member, None, f"cannot read the Keras model config: {exc}")
         return scan

@@ -232,78 +232,82 @@ def _message(item: Any) -> str:
     return json.dumps(item, sort_keys=True)
 
 
+def _remove_prefix(rule: str) -> str:
+    """The name an exception lists for a rule: ``deny_x``/``warn_x``/``violation_x`` -> ``x``."""
+    kind = _rule_kind(rule)
+    return "" if kind is None or rule == kind else rule[len(kind) + 1 :]
+
+
+def _exception_hits(result: dict[str, Any], rule: str) -> int:
+    """How many results ``data.NS.exception[_][_] == "<rule>"`` has (conftest's exception query)."""
+    wanted = _remove_prefix(rule)
+    hits = 0
+    for entry in result.get("exception") or []:
+        values = entry if isinstance(entry, list) else [entry]
+        hits += sum(1 for x in values if x == wanted)
+    return hits
+
+
+def _rule_items(value: Any) -> list[Any]:
+    if isinstance(value, (str, dict)):
+        return [value]
+    if isinstance(value, list):
+        return value
+    return [value] if value else []
+
+
+def _check_document(result: Any, ns: str, doc: Document, heads: list[str]) -> tuple[list[Finding], int]:
+    """One document against one namespace, counted as conftest counts it.
+
+    Each deny/warn message is one result; a rule with an exception is one exception per hit
+    (its messages are not reported, on warn_ rules too); a rule with no message is one success;
+    and definitions beyond the results (``deny`` written three times, one firing) are successes.
+    """
+    result = result if isinstance(result, dict) else {}
+    pos = doc.position("")
+    location = Location(doc.file, pos.line, pos.column, "")
+
+    def finding(rule: str, severity: Severity, message: str, blocking: bool = True) -> Finding:
+        return Finding("USER", rule, severity, message, Basis.EVIDENCE, blocking, location, ns, doc.file)
+
+    rules = sorted({*heads, *(n for n in result if _rule_kind(n) is not None)})
+    out: list[Finding] = []
+    successes = 0
+    for name in rules:
+        hits = _exception_hits(result, name)
+        if hits:
+            message = f'data.{ns}.exception[_][_] == "{_remove_prefix(name)}"'
+            out.extend(finding(name, Severity.EXCEPTION, message, False) for _ in range(hits))
+            continue
+        items = _rule_items(result.get(name))
+        if not items:
+            successes += 1
+            continue
+        severity = Severity.WARN if _rule_kind(name) == "warn" else Severity.DENY
+        out.extend(finding(name, severity, _message(item)) for item in sorted(items, key=_message))
+    successes += max(len(heads) - len(out) - successes, 0)
+    out.extend(finding(ns, Severity.PASS, f"{ns}: passed") for _ in range(successes))
+    return out, len(rules)
+
+
 def evaluate_user(
-    engine: Engine, namespaces: list[str], documents: list[Document]
+    engine: Engine,
+    namespaces: list[str],
+    documents: list[Document],
+    heads: dict[str, list[str]] | None = None,
 ) -> tuple[list[Finding], int]:
     """Evaluate each document against each namespace, conftest style.
 
-    Returns the findings and the number of rules that ran (so "a policy directory with no rules"
-    is detected by the caller: zero rules evaluated is not a pass).
+    ``heads`` lists, per namespace, the name of every deny/warn/violation rule definition (one
+    entry per definition, as conftest counts them). Returns the findings and the number of rules
+    that ran (so "a policy directory with no rules" is detected by the caller: zero rules
+    evaluated is not a pass).
     """
     findings: list[Finding] = []
     rules_seen = 0
     for doc in documents:
-        pos = doc.position("")
-        location = Location(doc.file, pos.line, pos.column, "")
-        source = doc.file + (f"#{doc.index}" if doc.index else "")
         for ns in namespaces:
-            result = engine.query(ns, doc.data)
-            if not isinstance(result, dict):
-                continue
-            excepted: set[str] = set()
-            for entry in result.get("exception") or []:
-                if isinstance(entry, list):
-                    excepted.update(str(x) for x in entry)
-                elif isinstance(entry, str):
-                    excepted.add(entry)
-            for name in sorted(result):
-                kind = _rule_kind(name)
-                if kind is None:
-                    continue
-                rules_seen += 1
-                suffix = name[len(kind) + 1 :] if name != kind else ""
-                items = result[name]
-                if isinstance(items, (str, dict)):
-                    items = [items]
-                if not isinstance(items, list):
-                    items = [items] if items else []
-                if not items:
-                    findings.append(
-                        Finding(
-                            "USER",
-                            name,
-                            Severity.PASS,
-                            f"{ns}.{name}",
-                            Basis.EVIDENCE,
-                            True,
-                            location,
-                            ns,
-                            source,
-                        )
-                    )
-                    continue
-                if kind in ("deny", "violation") and suffix in excepted:
-                    # conftest semantics: the exception covers the whole rule for this document
-                    message = f'data.{ns}.exception[_][_] == "{suffix}"'
-                    findings.append(
-                        Finding(
-                            "USER",
-                            name,
-                            Severity.EXCEPTION,
-                            message,
-                            Basis.EVIDENCE,
-                            False,
-                            location,
-                            ns,
-                            source,
-                        )
-                    )
-                    continue
-                severity = Severity.WARN if kind == "warn" else Severity.DENY
-                for item in sorted(items, key=_message):
-                    findings.append(
-                        Finding(
-                            "USER", name, severity, _message(item), Basis.EVIDENCE, True, location, ns, source
-                        )
-                    )
+            found, rules = _check_document(engine.query(ns, doc.data), ns, doc, (heads or {}).get(ns, []))
+            findings.extend(found)
+            rules_seen += rules
     return findings, rules_seen

@@ -9,6 +9,7 @@ is ever loaded (nothing here calls ``pickle.load``, ``np.load`` or ``joblib.load
 from __future__ import annotations
 
 import bz2
+import functools
 import gzip
 import io
 import json
@@ -216,6 +217,7 @@ MALICIOUS: dict[str, tuple[str, Callable[[Path], None]]] = {
 # --- the benign corpus ---------------------------------------------------------------------
 
 
+@functools.cache
 def _sklearn_models() -> dict[str, object]:
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
