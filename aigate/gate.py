@@ -46,6 +46,10 @@ class CheckConfig:
     policy_dirs: tuple[str, ...] = ()
     data_files: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
+    parser: str | None = None  # --parser: one input parser for every --input (default: by file name)
+    combine: bool = False  # --combine: every input document as one array input, conftest's shape
+    policy_manifest: bool = False  # --policy-manifest: user policies also evaluate the manifest
+    user_data: tuple[str, ...] = ()  # --user-data: plain documents merged under data. for user policies
     namespaces: tuple[str, ...] = ()
     all_namespaces: bool = False
     fail_on_warn: bool = False
@@ -122,12 +126,61 @@ def evidence_time(git: dict[str, Any] | None) -> int:
     return int(time.time())
 
 
-def load_user_documents(paths: tuple[str, ...]) -> list[Document]:
-    docs: list[Document] = []
+def load_user_documents(
+    paths: tuple[str, ...], parser: str | None = None, combine: bool = False
+) -> list[Document]:
+    """The ``--input`` documents, each parsed by its format's parser (aigate.inputs), conftest style."""
+    from aigate.inputs import combine as combine_files
+    from aigate.inputs import load_inputs
+
+    files = load_inputs(paths, parser)
+    if combine:
+        return [combine_files(files)] if files else []
+    return [d for f in files for d in f.documents]
+
+
+def load_user_data(paths: tuple[str, ...]) -> dict[str, Any]:
+    """conftest's ``--data``: plain YAML/JSON documents merged under ``data.`` (a directory's files
+    under their sub-directory path, as OPA's loader does); ``data.aigate`` is the library's."""
+    merged: dict[str, Any] = {}
     for name in paths:
-        loaded = load_file(Path(name), limits=USER_INPUT_LIMITS, what="input file", display=name)
-        docs.extend(d for d in loaded if d.data is not None)
-    return docs
+        root = Path(name)
+        files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml", ".json")) if root.is_dir() else [root]
+        for file in files:
+            prefix = list(file.parent.relative_to(root).parts) if root.is_dir() else []
+            for doc in load_file(file, limits=USER_INPUT_LIMITS, what="user data file", display=str(file)):
+                if doc.data is None:
+                    continue
+                value: Any = doc.data
+                for part in reversed(prefix):
+                    value = {part: value}
+                if not isinstance(value, dict):
+                    raise InputError("user data must be a mapping", position=Position(str(file)))
+                if "aigate" in value:
+                    raise InputError("user data may not define data.aigate (the built-in library's)",
+                                     position=Position(str(file)))
+                _merge_data(merged, value, str(file))
+    return merged
+
+
+def _merge_data(into: dict[str, Any], value: dict[str, Any], file: str) -> None:
+    for key, val in value.items():
+        if isinstance(into.get(key), dict) and isinstance(val, dict):
+            _merge_data(into[key], val, file)
+        elif key in into and into[key] != val:
+            raise InputError(f"user data key {key!r} is defined twice with different values", position=Position(file))
+        else:
+            into[key] = val
+
+
+def _rule_heads(user: PolicySet, namespaces: list[str]) -> dict[str, list[str]]:
+    """Every deny/warn/violation rule definition per package (conftest counts definitions)."""
+    heads: dict[str, list[str]] = {ns: [] for ns in namespaces}
+    for module in user.modules:
+        if module.package in heads:
+            text = re.sub(r"#[^\n]*", "", module.source)
+            heads[module.package].extend(m.group(0) for m in _RULE_HEAD.finditer(text))
+    return heads
 
 
 def _check_user_packages(policies: PolicySet) -> None:
@@ -256,7 +309,8 @@ def run_check(config: CheckConfig) -> CheckResult:
         _check_user_packages(user)
     if (config.namespaces or config.all_namespaces) and user is None:
         raise UsageError("--namespace/--all-namespaces select user policies; pass --policy DIR")
-    user_docs = load_user_documents(config.inputs)
+    user_docs = load_user_documents(config.inputs, config.parser, config.combine)
+    user_data = load_user_data(config.user_data)
     if config.inputs and user is None:
         raise UsageError("--input documents are evaluated by user policies; pass --policy DIR")
     namespaces: list[str] = []
@@ -314,11 +368,20 @@ def run_check(config: CheckConfig) -> CheckResult:
     t2 = time.perf_counter()
     engine = make_engine(config)
     try:
-        engine.compile(modules, {**(user.data if user else {}), "aigate": {"config": policy_data.data}})
+        engine.compile(
+            modules, {**(user.data if user else {}), **user_data, "aigate": {"config": policy_data.data}}
+        )
         findings = evaluate_controls(engine, input_doc, catalog, manifest.document)
         user_findings: list[Finding] = []
+        prints: list[str] = []  # print() output of user policies (OPA Go engine), shown as conftest's PRNT
         if user is not None:
-            user_findings, rules = evaluate_user(engine, namespaces, [manifest.document, *user_docs])
+            # the manifest is a user-policy input when asked (--policy-manifest) or when no --input is given
+            offered = [manifest.document] if config.policy_manifest or not config.inputs else []
+            printed = len(getattr(engine, "prints", []))
+            user_findings, rules = evaluate_user(
+                engine, namespaces, [*offered, *user_docs], _rule_heads(user, namespaces)
+            )
+            prints = [f"{loc}: {msg}" for loc, msg in getattr(engine, "prints", [])[printed:]]
             if rules == 0:
                 raise InputError(
                     f"the user policies define no deny/violation/warn rules in {', '.join(namespaces)}",
@@ -329,6 +392,8 @@ def run_check(config: CheckConfig) -> CheckResult:
     timings["evaluate"] = time.perf_counter() - t2
 
     decision = decide(config, findings, user_findings, catalog, policy_data, now_epoch)
+    if prints:
+        decision.meta["prints"] = prints
     # evidence summaries the reports render (report.md lists sign-offs and artifacts for auditors)
     for key in ("signoffs", "artifacts"):
         if input_doc.get(key) is not None:

@@ -37,7 +37,22 @@ def _push_target(push_to: str | None, dry_run: bool) -> Any:
     "--data", "data_files", multiple=True, help="Policy data file, merged over the defaults (repeatable)."
 )
 @click.option(
-    "--input", "inputs", multiple=True, help="Extra document for user policies: YAML (multi-doc) or JSON."
+    "--input",
+    "inputs",
+    multiple=True,
+    help="File for user policies (repeatable; - is stdin), parsed by its name: YAML, JSON, TOML, INI, "
+    "HCL2, Dockerfile, .env, XML, .properties, Jsonnet.",
+)
+@click.option("--parser", "parser", help="Parse every --input with this parser (yaml, json, toml, ini, hcl2, ...).")
+@click.option("--combine", is_flag=True, help="User policies see all --input documents as one array (conftest).")
+@click.option(
+    "--policy-manifest", is_flag=True, help="User policies also evaluate the manifest (default: only without --input)."
+)
+@click.option(
+    "--user-data",
+    "user_data",
+    multiple=True,
+    help="Plain YAML/JSON data for user policies, under data. (conftest's --data; file or directory).",
 )
 @click.option(
     "--namespace",
@@ -131,6 +146,10 @@ def command(
     policy_dirs: tuple[str, ...],
     data_files: tuple[str, ...],
     inputs: tuple[str, ...],
+    parser: str | None,
+    combine: bool,
+    policy_manifest: bool,
+    user_data: tuple[str, ...],
     namespaces: tuple[str, ...],
     all_namespaces: bool,
     fail_on_warn: bool,
@@ -182,6 +201,10 @@ def command(
         policy_dirs=policy_dirs,
         data_files=data_files,
         inputs=inputs,
+        parser=parser,
+        combine=combine,
+        policy_manifest=policy_manifest,
+        user_data=user_data,
         namespaces=namespaces,
         all_namespaces=all_namespaces,
         fail_on_warn=fail_on_warn,

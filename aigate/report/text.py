@@ -42,9 +42,26 @@ def _line(f: Finding, ctx: ReportContext) -> str:
     return f"{tag} - {_where(f, ctx)} - {f.control}/{f.rule} - {f.message}{basis}"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def user_summary(findings: tuple[Finding, ...] | list[Finding]) -> str | None:
+    """conftest's own count line over the user-policy results alone (its wording and plurals)."""
+    user = [f for f in findings if f.control == "USER"]
+    if not user:
+        return None
+    n = {s: sum(1 for f in user if f.severity is s) for s in Severity}
+    return (
+        f"{_plural(len(user), 'test')}, {n[Severity.PASS]} passed, {_plural(n[Severity.WARN], 'warning')}, "
+        f"{_plural(n[Severity.DENY], 'failure')}, {_plural(n[Severity.EXCEPTION], 'exception')}"
+    )
+
+
 def render(ctx: ReportContext) -> str:
     d = ctx.decision
-    out: list[str] = []
+    out: list[str] = [f"PRNT   {line}" for line in d.meta.get("prints", [])]
+    order = {Severity.DENY: 0, Severity.WARN: 1, Severity.WAIVED: 2, Severity.EXCEPTION: 3}
     order = {Severity.DENY: 0, Severity.WARN: 1, Severity.WAIVED: 2, Severity.EXCEPTION: 3}
     shown = sorted(
         (f for f in d.findings if f.severity is not Severity.PASS),
@@ -74,6 +91,9 @@ def render(ctx: ReportContext) -> str:
             )
         out.append("")
 
+    conftest = user_summary(d.findings)
+    if conftest:
+        out.append(f"user policies: {conftest}")
     s = d.summary
     # the conftest line counts the five conftest categories (waived counts as an exception);
     # advisories are not among them and are reported on the next line
