@@ -245,6 +245,41 @@ def _is_comprehension(tokens: list[Token], i: int, end: int) -> bool:
     return False
 
 
+def _in_call_argument(stack: list[str]) -> bool:
+    """Inside a call's arguments, not reset by a comprehension (its body is a new query)."""
+    for kind in reversed(stack):
+        if kind == "comp":
+            return False
+        if kind == "call":
+            return True
+    return False
+
+
+def _check_index(name: str, body: list[Token], i: int, known: set[str]) -> None:
+    """``body[i]`` is a ``[`` inside a call argument: refuse ``x[v]`` with ``v`` unbound or ``_``."""
+    prev = body[i - 1] if i else None
+    if not (
+        body[i].text == "["
+        and prev is not None
+        and (prev.kind == "ident" or prev.text in ("]", ")"))
+        and i + 2 < len(body)
+        and body[i + 1].kind == "ident"
+        and body[i + 2].text == "]"
+    ):
+        return
+    var = body[i + 1]
+    if var.text == "_":
+        raise _refuse(name, var, "`_` inside a call argument: regopy rejects or mis-evaluates it", REWRITE)
+    if var.text not in known:
+        raise _refuse(
+            name,
+            var,
+            f"`{var.text}` is first bound by a ref index inside a call argument: regopy does not "
+            "enumerate it (the rule would silently yield nothing)",
+            REWRITE,
+        )
+
+
 def _check_body(name: str, body: list[Token], bound: set[str], globals_: set[str]) -> None:
     """Walk a rule body in order; refuse an index variable first seen inside a call argument.
 
@@ -260,13 +295,7 @@ def _check_body(name: str, body: list[Token], bound: set[str], globals_: set[str
             if t.text == "in":
                 seen.update(pending)
             declaring, pending = False, []
-        in_call = False
-        for kind in reversed(stack):
-            if kind == "comp":
-                break
-            if kind == "call":
-                in_call = True
-                break
+        in_call = _in_call_argument(stack)
         if t.kind == "op" and t.text in "([{":
             prev = body[i - 1] if i else None
             if t.text == "(" and prev is not None and prev.kind == "ident" and prev.text not in KEYWORDS:
@@ -275,28 +304,8 @@ def _check_body(name: str, body: list[Token], bound: set[str], globals_: set[str
                 stack.append("comp")
             else:
                 stack.append("group")
-            index_var = (
-                t.text == "["
-                and prev is not None
-                and (prev.kind == "ident" or prev.text in ("]", ")"))
-                and i + 2 < len(body)
-                and body[i + 1].kind == "ident"
-                and body[i + 2].text == "]"
-            )
-            if index_var and in_call:
-                var = body[i + 1]
-                if var.text == "_":
-                    raise _refuse(
-                        name, var, "`_` inside a call argument: regopy rejects or mis-evaluates it", REWRITE
-                    )
-                if var.text not in seen and var.text not in globals_:
-                    raise _refuse(
-                        name,
-                        var,
-                        f"`{var.text}` is first bound by a ref index inside a call argument: regopy does not "
-                        "enumerate it (the rule would silently yield nothing)",
-                        REWRITE,
-                    )
+            if in_call:
+                _check_index(name, body, i, seen | globals_)
             continue
         if t.kind == "op" and t.text in ")]}":
             if stack:

@@ -166,7 +166,7 @@ def _check(project: Path, *extra: str):
 
 def test_cli_refuses_the_latest_idiom_on_regopy(tmp_path: Path) -> None:
     project = _project(tmp_path, _policy(MISEVALUATED[0][1]))
-    run = _check(project, "--engine", "embedded")
+    run = _check(project, "--engine", "regopy")
     assert run.returncode == 2, run
     col = _policy(MISEVALUATED[0][1]).splitlines()[5].index("[i]") + 2
     assert (
@@ -177,7 +177,7 @@ def test_cli_refuses_the_latest_idiom_on_regopy(tmp_path: Path) -> None:
 
 def test_cli_rewrite_denies_on_regopy(tmp_path: Path) -> None:
     project = _project(tmp_path, _policy(REWRITES[0]))
-    run = _check(project, "--engine", "embedded")
+    run = _check(project, "--engine", "regopy")
     assert run.returncode == 1 and "FAIL - " in run.stdout and "latest tag" in run.stdout, run
 
 
@@ -200,3 +200,14 @@ def test_cli_user_policy_in_reserved_package_is_exit_2(tmp_path: Path, declarati
     run = _check(project)
     assert run.returncode == 2 and "the 'aigate' namespace is reserved" in run.stderr, run
     assert "evil.rego:1:1" in run.stderr, run
+
+
+def test_cli_latest_idiom_denies_on_opa_go(tmp_path: Path) -> None:
+    """On OPA's engine the same policy is not refused: OPA evaluates it, and it denies."""
+    from aigate.policy.testing import opa_go_available
+
+    if not opa_go_available():
+        pytest.skip("OPA Go engine wheel not installed")
+    project = _project(tmp_path, _policy(MISEVALUATED[0][1]))
+    run = _check(project, "--engine", "opa-go")
+    assert run.returncode == 1 and "latest tag" in run.stdout, run
