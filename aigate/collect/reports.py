@@ -8,8 +8,6 @@ control ("rules file parses"), so a broken one is recorded as data and denied th
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +42,34 @@ def drift_evidence(root: Path, rel: str) -> dict[str, Any] | None:
     return None if data is None else {"file": rel, **normalise_drift_report(data)}
 
 
-def alert_rules(root: Path, rel: str) -> dict[str, Any]:
+def alert_rules(root: Path, rel: str, tests: Any = None) -> dict[str, Any]:
+    """The rules file as evidence: parsed rules, ``promtool check rules`` and rule unit tests."""
+    summary = _alert_rules(root, rel)
+    if isinstance(tests, list) and tests:
+        from aigate.ops.promtool import test_rules
+
+        paths = [resolve_inside(root, str(t), what="alert rule test file") for t in tests]
+        missing = [str(t) for t, p in zip(tests, paths, strict=True) if not p.is_file()]
+        summary["tests"] = (
+            {"result": "fail", "files": len(paths), "output": f"missing: {', '.join(missing)}"}
+            if missing
+            else test_rules(paths)
+        )
+    return summary
+
+
+def _alert_rules(root: Path, rel: str) -> dict[str, Any]:
     path = resolve_inside(root, rel, what="alert rules file")
     summary: dict[str, Any] = {"file": rel, "parsed": False, "groups": 0, "rules": [], "error": None}
     if not path.exists():
         summary["error"] = "file not found"
-        summary["promtool"] = "absent"
+        summary["promtool"] = "not-run"
         return summary
     try:
         docs = load_file(path, limits=REPORT_LIMITS, what="alert rules file", display=rel)
     except InputError as exc:
         summary["error"] = exc.one_line()
-        summary["promtool"] = "absent"
+        summary["promtool"] = "not-run"
         return summary
     data = docs[0].data if docs else None
     groups = _get(data, "groups") if isinstance(data, dict) else None
@@ -75,16 +89,12 @@ def alert_rules(root: Path, rel: str) -> dict[str, Any]:
                             "annotations": rule.get("annotations") or {},
                         }
                     )
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        summary["promtool"] = "absent"
-    else:
-        proc = subprocess.run(
-            [promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60
-        )
-        summary["promtool"] = "pass" if proc.returncode == 0 else "fail"
-        if proc.returncode != 0:
-            summary["promtool_output"] = (proc.stdout + proc.stderr).strip()[-500:]
+    from aigate.ops.promtool import check_rules
+
+    checked = check_rules(path)
+    summary["promtool"] = checked["result"]
+    if "output" in checked:
+        summary["promtool_output"] = checked["output"]
     return summary
 
 
@@ -218,7 +228,9 @@ class ReportsCollector(Collector):
         data = {
             "metrics": load_report(ctx.root, metrics_rel, "evaluation metrics file") if metrics_rel else None,
             "drift": drift_evidence(ctx.root, drift_rel) if drift_rel else None,
-            "alerts": alert_rules(ctx.root, alerts_rel) if alerts_rel else None,
+            "alerts": alert_rules(ctx.root, alerts_rel, _get(m, "monitoring", "alerts", "tests"))
+            if alerts_rel
+            else None,
             "io_log_sample": io_log_sample(ctx.root, sample_rel, schema_rel)
             if sample_rel and schema_rel
             else None,

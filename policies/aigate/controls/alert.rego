@@ -2,7 +2,9 @@
 # title: Alerting systems
 # description: >-
 #   Alert rules exist for anomalous or hallucinated outputs, error rate, latency and drift; the
-#   rules file parses (and passes promtool where installed); and a notification sink is named.
+#   rules file passes `promtool check rules` and the team's `promtool test rules` unit tests; and a
+#   notification sink is named. Without promtool the rules are only read as YAML, so the basis is
+#   declared, not evidence.
 # custom:
 #   id: ALERT
 #   level: 3
@@ -20,7 +22,8 @@ import data.aigate.lib.util
 
 default basis := "declared"
 
-basis := "evidence" if object.get(input, ["reports", "alerts"], null) != null
+# Evidence means promtool judged the rules; a YAML read alone is a declaration (and says so).
+basis := "evidence" if object.get(input, ["reports", "alerts", "promtool"], "absent") in {"pass", "fail"}
 
 al := util.obj(["monitoring", "alerts"])
 
@@ -85,7 +88,7 @@ deny contains f if {
 	object.get(alerts, "promtool", "absent") == "fail"
 	f := {
 		"rule": "promtool-check-failed",
-		"msg": util.say("`promtool check rules %s` fails; run it locally and fix the reported errors", [rules_file]),
+		"msg": util.say("`promtool check rules %s` fails: %s", [rules_file, object.get(alerts, "promtool_output", "")]),
 		"pointer": "/monitoring/alerts/rules",
 	}
 }
@@ -107,13 +110,22 @@ any_covers(kind) if {
 	covers(r, kind)
 }
 
+deny contains f if {
+	alerts != null
+	object.get(alerts, ["tests", "result"], null) == "fail"
+	f := {
+		"rule": "promtool-test-failed",
+		"msg": util.say("`promtool test rules` fails on the alert rule unit tests (monitoring.alerts.tests): %s", [object.get(alerts, ["tests", "output"], "")]),
+		"pointer": "/monitoring/alerts/tests",
+	}
+}
+
 warn contains f if {
 	alerts != null
-	object.get(alerts, "parsed", false) == true
-	object.get(alerts, "promtool", "absent") == "absent"
+	object.get(alerts, ["tests", "result"], null) == "absent"
 	f := {
-		"rule": "promtool-not-run",
-		"msg": util.say("%s parses, but promtool is not installed here, so the PromQL expressions were not checked; install promtool in CI to validate them", [rules_file]),
-		"pointer": "/monitoring/alerts/rules",
+		"rule": "promtool-tests-not-run",
+		"msg": "the alert rule unit tests (monitoring.alerts.tests) were not run: promtool is not installed here; install Debian's prometheus package (or promtool) where the gate runs",
+		"pointer": "/monitoring/alerts/tests",
 	}
 }

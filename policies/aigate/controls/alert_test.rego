@@ -70,9 +70,25 @@ test_basis_evidence_with_parsed_rules if {
 	alert.basis == "evidence" with input.manifest as mf with input.reports as rep
 }
 
-test_warn_evidence_promtool_absent if {
+test_promtool_absent_is_a_declared_pass if {
 	a := json.patch(alerts, [{"op": "replace", "path": "/promtool", "value": "absent"}])
 	r := run_alert(t.manifest, t.files, {"alerts": a})
-	t.rule_names(r.warn) == {"promtool-not-run"}
+	count(r.deny) == 0
+	count(r.warn) == 0
+	rep := {"alerts": a}
+	alert.basis == "declared" with input.reports as rep
+}
+
+test_deny_evidence_promtool_test_failed if {
+	a := object.union(alerts, {"tests": {"result": "fail", "files": 1, "output": "FAILED: alertname: FraudLatencyHigh"}})
+	some f in run_alert(t.manifest, t.files, {"alerts": a}).deny
+	f.rule == "promtool-test-failed"
+	contains(f.msg, "FraudLatencyHigh")
+}
+
+test_warn_rule_tests_not_run_without_promtool if {
+	a := object.union(alerts, {"promtool": "absent", "tests": {"result": "absent", "files": 1}})
+	r := run_alert(t.manifest, t.files, {"alerts": a})
+	t.rule_names(r.warn) == {"promtool-tests-not-run"}
 	count(r.deny) == 0
 }
