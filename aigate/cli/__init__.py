@@ -122,7 +122,7 @@ def check_environment(environ: dict[str, str] | os._Environ[str]) -> None:
     sde = environ.get("SOURCE_DATE_EPOCH", "").strip()
     if sde and (not sde.isdigit() or len(sde) > 12 or int(sde) > MAX_EPOCH):
         raise InputError(
-            f"SOURCE_DATE_EPOCH={sde[:40]!r} is not a whole number of seconds from 0 to {MAX_EPOCH}",
+            f"SOURCE_DATE_EPOCH must be an integer number of seconds from 0 to {MAX_EPOCH}, got {sde[:40]!r}",
             hint="unset it or set it to a commit time",
         )
 
