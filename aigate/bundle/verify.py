@@ -550,6 +550,18 @@ def verify_files(
             raise VerificationFailure(f"{where}/{name}: sha256 differs from {INDEX} (changed)")
         if len(files[name]) != meta.get("size"):
             raise VerificationFailure(f"{where}/{name}: size differs from {INDEX}")
+    redacted = sorted(name for name, meta in listed.items() if meta.get("redacted") is True)
+    for name in redacted:
+        if not (
+            isinstance(listed[name].get("original_sha256"), str)
+            and len(listed[name]["original_sha256"]) == 64
+        ):
+            raise VerificationFailure(f"{where}/{INDEX}: redacted file {name} lacks the original's sha256")
+    if redacted:
+        notes.append(
+            f"{len(redacted)} file(s) had secrets redacted before they were written; "
+            "index.json keeps each original's sha256 (what decision.json's inputs name)"
+        )
     stmt = _json(files, STATEMENT, where)
     _check_statement(stmt, index, index_hex, where)
     artifacts = [a for a in index.get("artifacts") or [] if isinstance(a, dict)]
