@@ -34,6 +34,17 @@ def load_report(root: Path, rel: str, what: str) -> Any:
     return docs[0].data if docs else None
 
 
+def evaluation_metrics(root: Path, rel: str, extra: Any) -> dict[str, Any] | None:
+    """Metrics for MON from the metrics file and any LLM evaluation outputs (lm-eval, promptfoo)."""
+    from aigate.ops.llmeval import merge
+
+    parts = [(rel, load_report(root, rel, "evaluation metrics file"))]
+    for more in extra if isinstance(extra, list) else []:
+        parts.append((str(more), load_report(root, str(more), "LLM evaluation file")))
+    present = [(r, d) for r, d in parts if d is not None]
+    return merge(present) if present else None
+
+
 def drift_evidence(root: Path, rel: str) -> dict[str, Any] | None:
     """The drift report in one shape (aigate's or Evidently's); DRIFT recomputes its verdicts."""
     from aigate.ops.evidently import normalise_drift_report
@@ -226,7 +237,9 @@ class ReportsCollector(Collector):
         schema_rel = _get(m, "monitoring", "io_logging", "schema")
         k8s = _get(m, "access", "kubernetes_manifests")
         data = {
-            "metrics": load_report(ctx.root, metrics_rel, "evaluation metrics file") if metrics_rel else None,
+            "metrics": evaluation_metrics(ctx.root, metrics_rel, _get(m, "evaluation", "llm"))
+            if metrics_rel
+            else None,
             "drift": drift_evidence(ctx.root, drift_rel) if drift_rel else None,
             "alerts": alert_rules(ctx.root, alerts_rel, _get(m, "monitoring", "alerts", "tests"))
             if alerts_rel
