@@ -210,7 +210,7 @@ def test_reformatted_data_keeps_the_signature_valid(tmp_path: Path, keys: dict[s
 def test_digest_covers_every_module_and_data_file(tmp_path: Path) -> None:
     project = _project(tmp_path)
     digests = []
-    for i, data in enumerate([DATA, DATA.replace('"two"', '"three"'), DATA]):
+    for data in [DATA, DATA.replace('"two"', '"three"'), DATA]:
         files = {**FILES, "k8sconf/data.json": data.encode()}
         code, out, index = _check(project, _tar(tmp_path / "policy.tar.gz", files))  # same path, new content
         assert code == 1, out

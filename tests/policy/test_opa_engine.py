@@ -52,6 +52,14 @@ def _decision(run_stdout: str) -> dict:
     }
 
 
+def _assert_same(remote: str, embedded: str) -> None:
+    """Same decision, maturity and findings; on a difference, show exactly the differing findings."""
+    a, b = _decision(remote), _decision(embedded)
+    only_remote = sorted(set(a["findings"]) - set(b["findings"]))
+    only_embedded = sorted(set(b["findings"]) - set(a["findings"]))
+    assert a == b, {"only OPA server": only_remote, "only embedded": only_embedded}
+
+
 def _user_args() -> list[str]:
     return ["check", "--dry-run", "--policy", "policy", "--input", "deploy.yaml", "--format", "json"]
 
@@ -73,7 +81,7 @@ def test_examples_match_embedded(tmp_path: Path, example: str) -> None:
         uploaded = [p for m, p in opa.requests if m == "PUT" and p.startswith("/v1/policies/")]
         left_policies, left_data, most = dict(opa.policies), dict(opa.data), opa.max_policies
     assert remote.returncode == embedded.returncode, remote
-    assert _decision(remote.stdout) == _decision(embedded.stdout)
+    _assert_same(remote.stdout, embedded.stdout)
     assert len(_decision(remote.stdout)["findings"]) >= 20
     # the whole built-in library was stored at once (OPA compiled it as one set), then removed
     assert most == len(set(uploaded)) >= 20
@@ -89,7 +97,7 @@ def test_user_policies_match_embedded_and_are_isolated_by_root(tmp_path: Path) -
         uploaded = [p for m, p in opa.requests if m == "PUT" and p.startswith("/v1/policies/")]
         queried = [p for m, p in opa.requests if m == "POST"]
     assert remote.returncode == 1, remote
-    assert _decision(remote.stdout) == _decision(embedded.stdout)
+    _assert_same(remote.stdout, embedded.stdout)
     assert any(
         "scorer must run as non-root (package aigate.evil data.aigate.config)" in f
         for f in _decision(remote.stdout)["findings"]
@@ -125,7 +133,7 @@ def test_concurrent_runs_on_one_server_are_isolated(tmp_path: Path) -> None:
         most, left = opa.max_policies, dict(opa.policies)
     for i in range(2):
         assert results[i].returncode == 1, results[i]
-        assert _decision(results[i].stdout) == _decision(embedded[i].stdout)
+        _assert_same(results[i].stdout, embedded[i].stdout)
     a, b = (_decision(results[i].stdout)["findings"] for i in range(2))
     assert any("is run A" in f for f in a) and not any("run B" in f for f in a)
     assert any("is run B" in f for f in b) and any("only in run B" in f for f in b)
@@ -301,5 +309,26 @@ def test_preloaded_bundle_is_queried_in_place(tmp_path: Path) -> None:
         uploads = [p for m, p in opa.requests if m in ("PUT", "PATCH")]
     assert missing.returncode == 3 and "no bundle on the server owns data.aigate" in missing.stderr, missing
     assert remote.returncode == embedded.returncode, remote
-    assert _decision(remote.stdout) == _decision(embedded.stdout)
+    _assert_same(remote.stdout, embedded.stdout)
     assert uploads == []
+
+
+def test_parse_error_position_is_the_original_one(tmp_path: Path) -> None:
+    """The run's root is inserted into the source; OPA's column must still point into the user's file."""
+    from opa_bindings.engine import OpaEngine, OpaError
+
+    from policy.opa_standin import opa_errors
+
+    source = "package main\nimport rego.v1\n\ndeny contains msg if {\n  msg := data.main.name + data.x ]\n}\n"
+    reference = OpaEngine()
+    with pytest.raises(OpaError) as info:
+        reference.add_policy("broken.rego", source)
+    ref = opa_errors(info.value.message)[0]  # OPA on the unrewritten file: the expected position
+    project = _project(tmp_path)
+    (project / "policy" / "broken.rego").write_text(source)
+    with OpaStandIn() as opa:
+        run = aigate(*_user_args(), "--engine", "opa", "--opa-url", opa.url, cwd=project)
+    assert run.returncode == 2, run
+    row, col = ref["location"]["row"], ref["location"]["col"]
+    assert ref["message"].startswith("unexpected ] token"), ref
+    assert f"policy/broken.rego:{row}:{col}: policy does not compile: unexpected ] token" in run.stderr, run
