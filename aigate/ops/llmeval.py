@@ -45,8 +45,9 @@ def _lm_eval(results: dict[str, Any]) -> dict[str, float]:
 
 
 def _promptfoo(doc: dict[str, Any]) -> dict[str, float]:
-    rows = doc.get("results") if isinstance(doc.get("results"), list) else []
-    stats = doc.get("stats") if isinstance(doc.get("stats"), dict) else {}
+    found_rows, found_stats = doc.get("results"), doc.get("stats")
+    rows: list[Any] = found_rows if isinstance(found_rows, list) else []
+    stats: dict[str, Any] = found_stats if isinstance(found_stats, dict) else {}
     out: dict[str, float] = {}
     passed, failed = _number(stats.get("successes")), _number(stats.get("failures"))
     if passed is not None and failed is not None and passed + failed > 0:
@@ -57,7 +58,8 @@ def _promptfoo(doc: dict[str, Any]) -> dict[str, float]:
         for comp in (grading or {}).get("componentResults") or []:
             if not isinstance(comp, dict):
                 continue
-            assertion = comp.get("assertion") if isinstance(comp.get("assertion"), dict) else {}
+            found = comp.get("assertion")
+            assertion: dict[str, Any] = found if isinstance(found, dict) else {}
             label = assertion.get("metric") or assertion.get("type")
             score = _number(comp.get("score"))
             if isinstance(label, str) and score is not None:
