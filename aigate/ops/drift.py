@@ -95,6 +95,13 @@ class Pair:
             self.ref_codes, self.cur_codes = inverse[: len(self.ref)], inverse[len(self.ref) :]
 
 
+def distinct_over(np: Any, values: Any, n: int) -> bool:
+    """More than ``n`` distinct values? A small prefix usually answers without sorting everything."""
+    if len(np.unique(values[:4096])) > n:
+        return True
+    return len(np.unique(values)) > n
+
+
 def _counts(np: Any, pair: Pair) -> tuple[Any, Any]:
     pair.coded(np)
     k = len(pair.keys)
@@ -110,7 +117,7 @@ def _fill_zeroes(np: Any, p: Any) -> Any:
 
 def binned(np: Any, pair: Pair, fill: bool) -> tuple[Any, Any]:
     """Evidently's ``get_binned_data``: the share of each sample per bin."""
-    if pair.kind == "numeric" and len(np.unique(pair.ref)) > 20:
+    if pair.kind == "numeric" and distinct_over(np, pair.ref, 20):
         edges = np.histogram_bin_edges(np.concatenate([pair.ref, pair.cur]), bins="sturges")
         rp = np.histogram(pair.ref, edges)[0] / len(pair.ref)
         cp = np.histogram(pair.cur, edges)[0] / len(pair.cur)
@@ -141,8 +148,10 @@ def _entropy(np: Any, p: Any, q: Any) -> float:
 
 def run_test(method: str, pair: Pair) -> tuple[float, float | None]:
     """(score, statistic): the score is the p-value or the distance the verdict reads."""
-    np, stats = numeric_modules()
+    np, special = numeric_modules()
     if method == "ks":
+        from scipy import stats
+
         res = stats.ks_2samp(pair.ref, pair.cur)
         return float(res.pvalue), float(res.statistic)
     if method == "chisquare":
@@ -152,7 +161,7 @@ def run_test(method: str, pair: Pair) -> tuple[float, float | None]:
             chi = float(
                 np.sum(np.where(expected > 0, (cc - expected) ** 2 / expected, np.where(cc > 0, np.inf, 0.0)))
             )
-        return float(stats.chi2.sf(chi, len(rc) - 1)), chi
+        return float(special.chdtrc(len(rc) - 1, chi)), chi  # chi2.sf
     if method == "z":
         pair.coded(np)
         if len(pair.keys) == 1:
@@ -162,7 +171,7 @@ def run_test(method: str, pair: Pair) -> tuple[float, float | None]:
         n1, n2 = len(pair.ref), len(pair.cur)
         pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
         z = (p1 - p2) / math.sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2))
-        return float(2 * (1 - stats.norm.cdf(abs(z)))), z
+        return float(2 * (1 - special.ndtr(abs(z)))), z  # norm.cdf
     if method == "wasserstein":
         norm = max(float(np.std(pair.ref)), 0.001)
         return _wasserstein(np, pair.ref, pair.cur) / norm, None
@@ -206,12 +215,34 @@ def _finite(value: float | None, what: str) -> None:
         raise InputError(f"{what} {value} is not a finite number")
 
 
+_SAMPLES: dict[tuple[int, int, int], Any] = {}
+
+
 def _sample(np: Any, values: Any, cap: int, seed: int) -> Any:
+    """A seeded sample without replacement; the indices are drawn once per (length, cap, seed)."""
     if len(values) <= cap:
         return values
-    idx = np.random.default_rng(seed).choice(len(values), size=cap, replace=False)
-    idx.sort()
-    return values[idx]
+    key = (len(values), cap, seed)
+    if key not in _SAMPLES:
+        idx = np.random.default_rng(seed).choice(len(values), size=cap, replace=False)
+        idx.sort()
+        _SAMPLES[key] = idx
+    return values[_SAMPLES[key]]
+
+
+def _categorical_pair(np: Any, ref: Column, cur: Column, cap: int) -> Pair:
+    """Both samples coded over the sorted union of the categories they contain."""
+    rc, rcats = ref.as_categorical(np)
+    cc, ccats = cur.as_categorical(np)
+    rc, cc = _sample(np, rc, cap, SAMPLE_SEED), _sample(np, cc, cap, SAMPLE_SEED + 1)
+    keys = sorted(set(rcats) | set(ccats))
+    index = {k: i for i, k in enumerate(keys)}
+    r = np.array([index[c] for c in rcats], dtype=np.int64)[rc] if len(rc) else rc
+    c = np.array([index[c] for c in ccats], dtype=np.int64)[cc] if len(cc) else cc
+    present = (np.bincount(r, minlength=len(keys)) + np.bincount(c, minlength=len(keys))) > 0
+    remap = np.cumsum(present) - 1
+    kept = np.array(keys, dtype=object)[present]
+    return Pair("categorical", r, c, keys=kept, ref_codes=remap[r], cur_codes=remap[c])
 
 
 def _digest(path: Path) -> str:
@@ -245,17 +276,30 @@ def compare_column(ref: Column, cur: Column, plan: ColumnPlan, cfg: DriftConfig)
     """One column's verdict: method, statistic, score, threshold, drifted."""
     np, _ = numeric_modules()
     kind = "numeric" if ref.kind == cur.kind == "numeric" and not plan.categorical else "categorical"
-    rv, cv = ref.values(), cur.values()
-    if kind == "categorical":
-        rv, cv = rv.astype(str).astype(object), cv.astype(str).astype(object)
-    if len(rv) == 0 or len(cv) == 0:
-        raise InputError(
-            f"column {ref.name!r} has no values in {'the reference' if len(rv) == 0 else 'the current'} data"
-        )
-    pair = Pair(
-        kind, _sample(np, rv, cfg.sample_cap, SAMPLE_SEED), _sample(np, cv, cfg.sample_cap, SAMPLE_SEED + 1)
+    n_ref = (
+        len(ref.numeric) if ref.numeric is not None and kind == "numeric" else len(ref.as_categorical(np)[0])
     )
-    n_values = len(np.unique(np.concatenate([pair.ref, pair.cur])))
+    n_cur = (
+        len(cur.numeric) if cur.numeric is not None and kind == "numeric" else len(cur.as_categorical(np)[0])
+    )
+    if n_ref == 0 or n_cur == 0:
+        raise InputError(
+            f"column {ref.name!r} has no values in {'the reference' if n_ref == 0 else 'the current'} data"
+        )
+    if kind == "numeric":
+        cap = cfg.sample_cap
+        pair = Pair(
+            kind, _sample(np, ref.numeric, cap, SAMPLE_SEED), _sample(np, cur.numeric, cap, SAMPLE_SEED + 1)
+        )
+        n_values = (
+            6
+            if distinct_over(np, np.concatenate([pair.ref[:4096], pair.cur[:4096]]), 5)
+            else len(np.unique(np.concatenate([pair.ref, pair.cur])))
+        )
+    else:
+        pair = _categorical_pair(np, ref, cur, cfg.sample_cap)
+        n_values = len(pair.keys)
+    rv, cv = range(n_ref), range(n_cur)  # lengths only, for the report
     name = plan.method or cfg.method or default_method(kind, len(rv), n_values)
     method = METHODS.get(name)
     if method is None:

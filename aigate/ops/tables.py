@@ -25,30 +25,44 @@ EXTRA = "numpy, scipy and pyarrow are needed for drift: pip install 'aigate[drif
 
 
 def numeric_modules() -> tuple[Any, Any]:
-    """numpy and scipy.stats, or an input error that names the extra to install."""
+    """numpy and scipy.special, or an input error that names the extra to install.
+
+    scipy.stats (≈1 s to import) is imported only by the tests that need it (KS)."""
     try:
         import numpy
-        import scipy.stats
+        import scipy.special
     except ImportError:
         raise InputError(EXTRA) from None
-    return numpy, scipy.stats
+    return numpy, scipy.special
+
+
+def encode(np: Any, values: Any) -> tuple[Any, list[str]]:
+    """Strings as integer codes plus their categories (first-seen order); one dict lookup each."""
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values))
+    return codes, list(index)
 
 
 @dataclass
 class Column:
-    """One column of one dataset: numeric values, or categorical values (as strings)."""
+    """One column of one dataset: numeric values, or categorical codes into ``categories``."""
 
     name: str
     numeric: Any = None  # numpy float64 array
-    categorical: Any = None  # numpy array of str (object)
+    codes: Any = None  # numpy int64 array, indices into categories
+    categories: list[str] | None = None
     total: int = 0  # rows before nulls were dropped
 
     @property
     def kind(self) -> str:
         return "numeric" if self.numeric is not None else "categorical"
 
-    def values(self) -> Any:
-        return self.numeric if self.numeric is not None else self.categorical
+    def as_categorical(self, np: Any) -> tuple[Any, list[str]]:
+        """(codes, categories); numbers become categories by their printed value."""
+        if self.numeric is None:
+            return self.codes, list(self.categories or [])
+        uniq, inverse = np.unique(self.numeric, return_inverse=True)
+        return inverse, [repr(float(u)) for u in uniq]
 
 
 class Table:
@@ -102,8 +116,13 @@ class ParquetTable(Table):
             return Column(name, numeric=values[np.isfinite(values)], total=total)
         if pa.types.is_dictionary(typ):
             arr = arr.cast(typ.value_type)
-        strings = pc.cast(arr, pa.string()).to_numpy(zero_copy_only=False).astype(object)
-        return Column(name, categorical=strings[strings != ""], total=total)
+        strings = pc.cast(arr, pa.string())
+        strings = strings.filter(pc.not_equal(strings, ""))
+        encoded = pc.dictionary_encode(strings).combine_chunks()
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        return Column(
+            name, codes=codes, categories=[str(c) for c in encoded.dictionary.to_pylist()], total=total
+        )
 
 
 class _Retype(Exception):
@@ -194,7 +213,8 @@ class CsvTable(Table):
                 )
             else:
                 cat = np.concatenate(parts[i]) if parts[i] else np.empty(0, dtype=object)
-                out[name] = Column(name, categorical=cat, total=rows)
+                codes, categories = encode(np, cat)
+                out[name] = Column(name, codes=codes, categories=categories, total=rows)
         return out
 
     def _convert(
@@ -202,19 +222,29 @@ class CsvTable(Table):
     ) -> None:
         for i, values in enumerate(zip(*chunk, strict=True)):
             strings = np.array(values, dtype=object)
-            strings = (
-                np.char.strip(strings.astype(str)).astype(object) if kinds[i] != "categorical" else strings
-            )
             present = strings[strings != ""]
             if kinds[i] != "categorical":
-                try:
-                    floats = present.astype(np.float64)
-                except ValueError:
+                floats = _floats(np, present)
+                if floats is None:
                     if kinds[i] == "numeric":
-                        raise _Retype(self.columns[i]) from None
+                        raise _Retype(self.columns[i])
                     kinds[i] = "categorical"
                 else:
                     kinds[i] = "numeric"
                     parts[i].append(floats[np.isfinite(floats)])
                     continue
             parts[i].append(present)
+
+
+def _floats(np: Any, present: Any) -> Any:
+    """The chunk as float64 (float() accepts surrounding blanks), or None when it is not numeric."""
+    try:
+        return present.astype(np.float64)
+    except ValueError:
+        pass
+    stripped = np.array([v.strip() for v in present], dtype=object)
+    stripped = stripped[stripped != ""]
+    try:
+        return stripped.astype(np.float64)
+    except ValueError:
+        return None
