@@ -107,7 +107,8 @@ class ParquetTable(Table):
         np, _ = numeric_modules()
         arr = self._file.read(columns=[name]).column(0)
         total = len(arr)
-        arr = pc.drop_null(arr)
+        if arr.null_count:
+            arr = pc.drop_null(arr)
         typ = arr.type
         if (pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ)) and not (
             force_categorical
