@@ -57,7 +57,7 @@ class CheckConfig:
     opa_url: str | None = None
     opa_token: str | None = None
     opa_ca: str | None = None  # CA bundle for an https OPA server (verification is always on)
-    opa_timeout: float = 10.0  # total deadline per request to the OPA server
+    opa_timeout: float = 30.0  # total deadline per request to the OPA server
     opa_preloaded: bool = False  # query aigate's library already loaded on the server as a bundle
     policy_bundle_key: str | None = None  # public key (or HMAC secret file) OPA bundles must be signed with
     dry_run: bool = False

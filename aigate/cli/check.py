@@ -75,7 +75,7 @@ def _push_target(push_to: str | None, dry_run: bool) -> Any:
 )
 @click.option("--opa-ca", type=click.Path(dir_okay=False), help="CA bundle for an https OPA server.")
 @click.option(
-    "--opa-timeout", type=float, default=10.0, show_default=True, help="Total deadline per OPA request (s)."
+    "--opa-timeout", type=float, default=30.0, show_default=True, help="Total deadline per OPA request (s)."
 )
 @click.option("--opa-preloaded", is_flag=True, help="Query aigate's library already loaded on the OPA server.")
 @click.option(

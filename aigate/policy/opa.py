@@ -304,8 +304,8 @@ class OpaHttp:
             if fired.is_set():
                 raise _Timeout()
             return resp.status, data
-        except (OSError, http.client.HTTPException):
-            if fired.is_set():
+        except (OSError, http.client.HTTPException) as exc:
+            if fired.is_set() or isinstance(exc, TimeoutError):  # the watchdog, or one read that long
                 raise _Timeout() from None
             raise
         finally:
@@ -351,7 +351,7 @@ class OpaEngine(Engine):
         *,
         token: str | None = None,
         ca_file: str | None = None,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
         retries: int = 2,
         preloaded: bool = False,
     ) -> None:
