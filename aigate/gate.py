@@ -16,6 +16,7 @@ from typing import Any
 
 from aigate import __version__
 from aigate.collect import COLLECTORS, FAST_PATH, load_collectors
+from aigate.collect.history import release_base
 from aigate.collect.interface import CollectContext, Evidence
 from aigate.errors import InputError, Position, UsageError
 from aigate.findings import Decision, Finding, summarize
@@ -31,7 +32,16 @@ from aigate.policy.evaluate import (
 )
 from aigate.policy.interface import Engine
 from aigate.policy.library import PolicySet, builtin_set, control_catalog, user_set
-from aigate.policydata import PolicyData, load_policy_data, waiver_findings
+from aigate.policydata import (
+    PolicyData,
+    check_waiver_targets,
+    enforce_guards,
+    guard_findings,
+    known_controls,
+    load_policy_data,
+    source_findings,
+    waiver_findings,
+)
 from aigate.report.interface import ReportContext
 from aigate.yamlload import Document, Limits, load_file
 
@@ -53,7 +63,8 @@ class CheckConfig:
     namespaces: tuple[str, ...] = ()
     all_namespaces: bool = False
     fail_on_warn: bool = False
-    engine: str = "embedded"
+    engine: str = "embedded"  # embedded (OPA Go where installed, else regopy) | opa-go | regopy | opa
+    cross_check: bool | None = None  # both embedded engines; None: on in CI when both are installed
     opa_url: str | None = None
     opa_token: str | None = None
     opa_ca: str | None = None  # CA bundle for an https OPA server (verification is always on)
@@ -75,7 +86,7 @@ class CheckConfig:
     repository: str | None = None
     trusted_root: str | None = None
     tarball: bool = False
-    today: dt.date | None = None  # for tests of waiver expiry; defaults to the evidence date
+    today: dt.date | None = None  # internal, for tests of waiver expiry; defaults to the wall clock
     collectors: tuple[str, ...] = COLLECTORS
 
 
@@ -91,8 +102,71 @@ class CheckResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def make_engine(config: CheckConfig) -> Engine:
+ENGINES = ("embedded", "opa-go", "regopy", "opa")
+
+
+def engine_name(config: CheckConfig) -> str:
+    """The engine that judges: ``embedded`` is OPA's Go engine where its wheel loads, else regopy."""
     if config.engine == "embedded":
+        from aigate.policy import opago
+
+        return "opa-go" if opago.available() else "regopy"
+    return config.engine
+
+
+def in_ci(env: dict[str, str] | None = None) -> bool:
+    """``CI`` set to a truthy value, as GitHub Actions (``true``) and GitLab CI (``true``) set it."""
+    value = (os.environ if env is None else env).get("CI", "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
+
+
+def cross_check_enabled(config: CheckConfig) -> bool:
+    """Whether both embedded engines judge: the flag, else on in CI when both are installed.
+
+    An explicit ``--cross-check`` without OPA's Go engine is a usage error (it could not be
+    honoured); the automatic default quietly stays off where only one engine exists.
+    """
+    from aigate.policy import opago
+
+    if config.cross_check is False or config.engine == "opa":
+        if config.cross_check and config.engine == "opa":
+            raise UsageError("--cross-check compares the two embedded engines; it does not apply to --engine opa")
+        return False
+    if config.cross_check:
+        if not opago.available():
+            raise UsageError(
+                "--cross-check needs OPA's Go engine",
+                hint="pip install --ignore-requires-python opa-golib-python-bindings==0.4.4",
+            )
+        return True
+    return in_ci() and opago.available()
+
+
+def judged_by(config: CheckConfig) -> str:
+    """The engine whose answer the decision carries (under the cross-check: OPA's Go engine)."""
+    return "opa-go" if cross_check_enabled(config) else engine_name(config)
+
+
+def make_engine(config: CheckConfig) -> Engine:
+    name = engine_name(config)
+    if name not in ENGINES:
+        raise UsageError(f"unknown engine {config.engine!r}; choose {', '.join(ENGINES)}")
+    if cross_check_enabled(config):
+        from aigate.policy.crosscheck import CrossCheckEngine
+        from aigate.policy.embedded import EmbeddedEngine
+        from aigate.policy.opago import OpaGoEngine
+
+        return CrossCheckEngine(OpaGoEngine(), EmbeddedEngine())
+    if name == "opa-go":
+        from aigate.policy import opago
+
+        if not opago.available():
+            raise UsageError(
+                "--engine opa-go needs OPA's Go engine wheel",
+                hint="pip install --ignore-requires-python opa-golib-python-bindings==0.4.4",
+            )
+        return opago.OpaGoEngine()
+    if name == "regopy":
         from aigate.policy.embedded import EmbeddedEngine
 
         return EmbeddedEngine()
@@ -108,7 +182,7 @@ def make_engine(config: CheckConfig) -> Engine:
             timeout=config.opa_timeout,
             preloaded=config.opa_preloaded,
         )
-    raise UsageError(f"unknown engine {config.engine!r}; choose embedded or opa")
+    raise UsageError(f"unknown engine {config.engine!r}; choose {', '.join(ENGINES)}")
 
 
 def evidence_time(git: dict[str, Any] | None) -> int:
@@ -265,7 +339,8 @@ def build_input(
             "mode": "dry-run" if config.dry_run else "record",
             "fast": config.fast,
             "policy_digest": policy_digest,
-            "engine": config.engine,
+            "engine": judged_by(config),
+            "cross_check": cross_check_enabled(config),
             "now_epoch": now_epoch,
             "manifest_digest": "sha256:" + manifest.digest,
             "signing": signing_kind(config),
@@ -301,9 +376,14 @@ def run_check(config: CheckConfig) -> CheckResult:
         raise InputError(f"project directory {config.root} does not exist")
     signing_kind(config)  # a bad --sign is a usage error before any work
     manifest = load_manifest(root, config.manifest)
-    policy_data = load_policy_data(config.data_files)
+    history_options = _history_options(config)
+    base = {"commit": None, "basis": "none", "anchor": None} if config.fast else release_base(
+        history_options, root, config.since
+    )  # fmt: skip
+    policy_data = load_policy_data(config.data_files, root=root, base=base["anchor"])
     builtin = builtin_set()
     catalog = control_catalog(builtin)
+    check_waiver_targets(policy_data, known_controls(catalog, builtin.modules))
     user = user_set(config.policy_dirs, config.policy_bundle_key) if config.policy_dirs else None
     if user is not None:
         _check_user_packages(user)
@@ -320,7 +400,7 @@ def run_check(config: CheckConfig) -> CheckResult:
             all_namespaces=config.all_namespaces,
         )
         namespaces = select_namespaces(user, selection)
-        precheck_user_policies(user, namespaces, config.engine)
+        precheck_user_policies(user, namespaces, "regopy" if cross_check_enabled(config) else engine_name(config))
     modules = list(builtin.modules) + (list(user.modules) if user else [])
     policy_digest = _policy_digest(builtin, user)
     timings["load"] = time.perf_counter() - t0
@@ -339,6 +419,8 @@ def run_check(config: CheckConfig) -> CheckResult:
         options={
             "manifest_paths": manifest.paths,
             "since": config.since,
+            "range_base": base["commit"],
+            "range_basis": base["basis"],
             "previous": config.previous,
             "bundles": config.bundles,
             "sign": config.sign,
@@ -347,12 +429,11 @@ def run_check(config: CheckConfig) -> CheckResult:
             "issuer": config.issuer,
             "repository": config.repository,
             "trusted_root": config.trusted_root,
-            "tag_pattern": config.release_tags,
             # license and NOTICE texts go into the bundle for auditors (not needed to decide)
             "license_texts": bool(config.bundle_dir) or not config.dry_run,
             "signoffs": {
-                "base": config.since or "auto",
-                "release_tag_glob": config.release_tags,
+                "base": base["commit"] or "root",
+                "basis": base["basis"],
                 "policy_paths": [*config.data_files, *config.policy_dirs],
             },
         },
@@ -413,6 +494,20 @@ def run_check(config: CheckConfig) -> CheckResult:
     )
 
 
+def _history_options(config: CheckConfig) -> dict[str, Any]:
+    """The flags that say where the previous releases are and who must have signed them."""
+    return {
+        "previous": config.previous,
+        "bundles": config.bundles,
+        "sign": config.sign,
+        "verify_key": config.verify_key,
+        "identity": config.identity,
+        "issuer": config.issuer,
+        "repository": config.repository,
+        "trusted_root": config.trusted_root,
+    }
+
+
 def _policy_digest(builtin: PolicySet, user: PolicySet | None) -> str:
     if user is None:
         return builtin.digest
@@ -427,11 +522,15 @@ def decide(
     policy_data: PolicyData,
     now_epoch: int,
 ) -> Decision:
-    today = config.today or dt.datetime.fromtimestamp(now_epoch, tz=dt.timezone.utc).date()
+    # expiry is judged by the wall clock of this run, never the evidence (commit) time the
+    # release's author can set; the decision records when (docs/security.md)
+    judged_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    today = config.today or judged_at.date()
     active, broken = waiver_findings(policy_data, today)
     required = policy_data.required_levels
-    findings = apply_waivers(control_findings, active) + broken
-    findings = mark_blocking(findings, catalog, required)
+    guards, rest = guard_findings(control_findings)  # never waived, never advisory
+    findings = apply_waivers(rest, active) + broken + source_findings(policy_data)
+    findings = enforce_guards(mark_blocking(guards + findings, catalog, required))
     levels = maturity(findings, catalog, required)
     all_findings = tuple(findings + user_findings)
     return Decision(
@@ -441,8 +540,16 @@ def decide(
         fail_on_warn=config.fail_on_warn,
         dry_run=config.dry_run,
         meta={
+            "engine": judged_by(config),
+            "cross_check": cross_check_enabled(config),
             "waivers": active,
             "required_levels": required,
+            "policy_data_source": policy_data.source,
+            "policy_data_sources": [
+                {"file": d.file, "source": d.source, "sha256": d.sha256, "revision": d.revision}
+                for d in policy_data.sources[1:]
+            ],
+            "judged_at": judged_at.isoformat().replace("+00:00", "Z"),
             "evidence_time": dt.datetime.fromtimestamp(now_epoch, tz=dt.timezone.utc)
             .isoformat()
             .replace("+00:00", "Z"),

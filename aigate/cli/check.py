@@ -63,11 +63,25 @@ def _push_target(push_to: str | None, dry_run: bool) -> Any:
 @click.option("--all-namespaces", is_flag=True, help="Evaluate every user-policy package.")
 @click.option("--fail-on-warn", is_flag=True, help="Warnings fail the gate (exit 1).")
 @click.option(
+    "--notify",
+    "notify",
+    multiple=True,
+    help="Webhook URL (Slack/Teams) to post a summary to when the gate denies (repeatable).",
+)
+@click.option("--notify-strict", is_flag=True, help="A failed notification is an error (exit 3).")
+@click.option(
     "--engine",
-    type=click.Choice(["embedded", "opa"]),
+    type=click.Choice(["embedded", "opa-go", "regopy", "opa"]),
     default="embedded",
     show_default=True,
-    help="Policy engine: embedded regopy, or a central OPA server.",
+    help="Policy engine: embedded (OPA's Go engine where installed, else regopy), opa-go, regopy, "
+    "or a central OPA server (opa).",
+)
+@click.option(
+    "--cross-check/--no-cross-check",
+    default=None,
+    help="Evaluate with both embedded engines; any difference exits 3. [default: on when CI is set "
+    "and both are installed]",
 )
 @click.option("--opa-url", envvar="AIGATE_OPA_URL", help="OPA server root URL (env AIGATE_OPA_URL).")
 @click.option(
@@ -153,7 +167,10 @@ def command(
     namespaces: tuple[str, ...],
     all_namespaces: bool,
     fail_on_warn: bool,
+    notify: tuple[str, ...],
+    notify_strict: bool,
     engine: str,
+    cross_check: bool | None,
     opa_url: str | None,
     opa_token: str | None,
     opa_ca: str | None,
@@ -189,6 +206,10 @@ def command(
     Exit 0 pass, 1 denied, 2 input error, 3 could not finish.
     """
     set_verbose(verbose)
+    if notify:
+        from aigate.ops.notify import check_urls
+
+        check_urls(list(notify))
     from aigate.gate import CheckConfig, run_check
     from aigate.record import record
     from aigate.report import render
@@ -209,6 +230,7 @@ def command(
         all_namespaces=all_namespaces,
         fail_on_warn=fail_on_warn,
         engine=engine,
+        cross_check=cross_check,
         opa_url=opa_url,
         opa_token=opa_token,
         opa_ca=opa_ca,
@@ -258,4 +280,8 @@ def command(
     if verbose:
         timing = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
         click.echo(f"aigate: timings: {timing}", err=True)
+    if notify and result.decision.exit_code() != 0:
+        from aigate.ops.notify import check_summary, notify_all
+
+        notify_all(list(notify), check_summary(render("json", result.report)), strict=notify_strict)
     return result.decision.exit_code()

@@ -20,13 +20,74 @@ from collections.abc import Iterator
 from typing import Any
 
 from aigate.errors import EngineError, InputError, Position
-from aigate.policy.interface import Engine, PolicyModule
+from aigate.policy.interface import (
+    Engine,
+    PolicyModule,
+    call_with_deadline,
+    eval_seconds,
+    refuse_forbidden_builtins,
+)
+
+_RULE_HEAD = re.compile(r"^(?:default\s+)?([A-Za-z_]\w*)", re.M)
+_KEYWORDS = {"package", "import", "default", "else", "some", "every", "not", "with", "as", "if"}
+
+
+@contextlib.contextmanager
+def _empty_environment(active: bool) -> Iterator[None]:
+    """Empty the process environment while user policies evaluate.
+
+    regopy's ``opa.runtime()`` reads the live environment at call time; OPA's answer for a
+    gate is ``env: {}``. The environment is restored as soon as the query returns.
+    """
+    if not active:
+        yield
+        return
+    saved = dict(os.environ)
+    os.environ.clear()
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def _error_detail(out: Any) -> str:
+    """The message and code of a failed regopy output (its Error nodes), e.g. ``divide by zero``."""
+    from regopy.rego_shared import (
+        rego_node_get,
+        rego_node_size,
+        rego_node_type,
+        rego_node_value,
+        rego_output_node,
+    )
+
+    try:
+        stack = [rego_output_node(out)]
+        found: list[str] = []
+        while stack and len(found) < 4:
+            node = stack.pop()
+            kind = rego_node_type(node)
+            if kind in (1801, 1803):  # ErrorMsg, ErrorCode
+                found.append(rego_node_value(node))
+            elif kind in (1800, 1804):  # Error, ErrorSeq
+                stack.extend(rego_node_get(node, i) for i in reversed(range(rego_node_size(node))))
+        return ": ".join(reversed(found[:2])) if found else ""
+    except Exception:
+        return ""
+
+
+#: Nesting depth of fd redirection: the outer caller owns it, so a query thread abandoned at
+#: its deadline never restores (or keeps) the descriptors under the caller's feet.
+_REDIRECTED = [0]
 
 
 @contextlib.contextmanager
 def _quiet_c_output() -> Iterator[list[str]]:
     """Capture what native code writes to fds 1 and 2 while regopy compiles or evaluates."""
     captured: list[str] = []
+    if _REDIRECTED[0]:  # already redirected by an outer caller (maybe on another thread)
+        yield captured
+        return
+    _REDIRECTED[0] += 1
     sys.stdout.flush()
     sys.stderr.flush()
     saved = [os.dup(1), os.dup(2)]
@@ -42,6 +103,7 @@ def _quiet_c_output() -> Iterator[list[str]]:
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
+            _REDIRECTED[0] -= 1
             sink.seek(0)
             captured.append(sink.read(65536).decode("utf-8", "replace"))
 
@@ -144,13 +206,18 @@ def _line_col(source: str, offset: int) -> tuple[int, int]:
 
 
 class EmbeddedEngine(Engine):
-    name = "embedded"
+    name = "regopy"
 
     def __init__(self) -> None:
         from regopy import Interpreter
 
         self._interp = Interpreter()
+        # OPA's strict builtin errors: 1/0, to_number("x") raise instead of being undefined,
+        # so a deny rule that errors fails the query (exit 3) instead of vanishing.
+        self._interp.strict_built_in_errors = True
         self._modules: dict[str, PolicyModule] = {}
+        self._deadline = eval_seconds({})
+        self._user_modules = False
 
     # -- errors -------------------------------------------------------------------------
     def _compile_error(self, text: str, fallback_module: str | None = None) -> InputError:
@@ -190,6 +257,8 @@ class EmbeddedEngine(Engine):
         for module in modules:
             if not module.source.strip():
                 raise InputError("policy file is empty", position=Position(module.name, 1, 1))
+            refuse_forbidden_builtins(module)
+            self._user_modules = self._user_modules or not module.builtin
             self._modules[module.name] = module
             with _quiet_c_output():
                 try:
@@ -201,6 +270,7 @@ class EmbeddedEngine(Engine):
                 self._interp.add_data_json(json.dumps(data))
             except RegoError as exc:
                 raise EngineError(f"regopy rejected the policy data: {str(exc).strip()[:200]}") from None
+        self._deadline = eval_seconds(data)
         # No trial query here: regopy compiles the whole program on every query (a trivial
         # query costs as much as the real one), so compile errors surface from the first real
         # query, where they are still turned into InputError with file:line:col.
@@ -229,6 +299,7 @@ class EmbeddedEngine(Engine):
                 raise self._compile_error(str(exc)) from None
             try:
                 ok = rego_output_ok(out)
+                detail = "" if ok else _error_detail(out)
                 text = rego_output_string(out) if ok else ""
                 stripped = text.lstrip()
                 value: Any = None
@@ -239,9 +310,9 @@ class EmbeddedEngine(Engine):
                 rego_free_output(out)
         if not ok:
             raise EngineError(
-                f"the embedded engine failed to evaluate {query.split('=', 1)[-1].strip()}",
-                hint="a rule raised a runtime error (e.g. conflicting values for a complete rule); "
-                "try --engine opa for a detailed message",
+                f"regopy failed to evaluate {query.split('=', 1)[-1].strip()}"
+                + (f": {detail}" if detail else ""),
+                hint="a rule raised a runtime error; a rule that errors is not a pass",
             )
         if stripped.startswith("(error"):
             raise self._compile_error(stripped)
@@ -255,4 +326,31 @@ class EmbeddedEngine(Engine):
                 self._interp.set_input_term(json.dumps(input_doc))
             except RegoError as exc:
                 raise EngineError(f"regopy rejected the input document: {str(exc).strip()[:200]}") from None
-        return self._run(f"x = data.{path}")
+        with _empty_environment(self._user_modules), _quiet_c_output():
+            try:
+                return call_with_deadline(
+                    lambda: self._run(f"x = data.{path}"), self._deadline, f"package {path}"
+                )
+            except EngineError as exc:
+                if "took longer" in exc.message:
+                    raise
+                raise self._name_failing_rule(path, exc) from None
+
+    def _name_failing_rule(self, path: str, exc: EngineError) -> EngineError:
+        """Probe the package's rules one by one so the error names the rule that raised."""
+        for module in self._modules.values():
+            if module.package != path:
+                continue
+            for rule in dict.fromkeys(m.group(1) for m in _RULE_HEAD.finditer(module.source)):
+                if rule in _KEYWORDS:
+                    continue
+                try:
+                    self._run(f"x = data.{path}.{rule}")
+                except EngineError as inner:
+                    return EngineError(
+                        f"rule {path}.{rule} raised an error while evaluating"
+                        + (f": {inner.message.split(': ', 1)[1]}" if ": " in inner.message else ""),
+                        position=Position(module.name),
+                        hint=exc.hint,
+                    )
+        return exc

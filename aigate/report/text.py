@@ -62,7 +62,6 @@ def render(ctx: ReportContext) -> str:
     d = ctx.decision
     out: list[str] = [f"PRNT   {line}" for line in d.meta.get("prints", [])]
     order = {Severity.DENY: 0, Severity.WARN: 1, Severity.WAIVED: 2, Severity.EXCEPTION: 3}
-    order = {Severity.DENY: 0, Severity.WARN: 1, Severity.WAIVED: 2, Severity.EXCEPTION: 3}
     shown = sorted(
         (f for f in d.findings if f.severity is not Severity.PASS),
         key=lambda f: (order.get(f.severity, 9), not f.blocking, f.control, f.rule, f.message),
@@ -117,5 +116,8 @@ def render(ctx: ReportContext) -> str:
         out.append(f"bundle: {ctx.bundle.path} ({ctx.bundle.digest})")
     verdict = "PASS" if d.passed else "FAIL"
     mode = " (dry run)" if d.dry_run else ""
+    if d.meta.get("engine"):  # which engine judged, beside the verdict it produced
+        checked = " (cross-checked with regopy)" if d.meta.get("cross_check") else ""
+        out.append(f"engine: {d.meta['engine']}{checked}")
     out.append(f"decision: {verdict}{mode}")
     return "\n".join(out) + "\n"

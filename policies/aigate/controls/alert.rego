@@ -64,7 +64,7 @@ deny contains f if {
 
 alerts := object.get(input, ["reports", "alerts"], null)
 
-rules := object.get(alerts, "rules", [])
+rules := util.get(alerts, "rules", [])
 
 covers(rule, kind) if object.get(rule, ["labels", "kind"], null) == kind
 

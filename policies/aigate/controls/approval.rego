@@ -74,7 +74,7 @@ role_state(role) := object.get(signoffs, ["roles", role], {})
 
 # The sign-off collector lists every unmet requirement in `missing` (docs/signoffs.md); older
 # or other collectors may only give per-role states, which the rules after these read.
-missing := object.get(signoffs, "missing", null)
+missing := object.get(signoffs, "missing", null) if is_object(signoffs)
 
 deny contains f if {
 	is_array(missing)

@@ -151,16 +151,16 @@ deny contains f if {
 
 deny contains f if {
 	lic != null
-	object.get(lic, "checked", 0) < object.get(lic, "total", 0)
+	util.get(lic, "checked", 0) < util.get(lic, "total", 0)
 	f := {
 		"rule": "license-check-incomplete",
-		"msg": util.say("the license check covered %v of %v packages; every SBOM component must be checked", [object.get(lic, "checked", 0), object.get(lic, "total", 0)]),
+		"msg": util.say("the license check covered %v of %v packages; every SBOM component must be checked", [util.get(lic, "checked", 0), util.get(lic, "total", 0)]),
 	}
 }
 
 deny contains f if {
 	lic != null
-	n := object.get(lic, ["summary", "deny"], 0)
+	n := util.get(lic, ["summary", "deny"], 0)
 	n > 0
 	f := {
 		"rule": "license-check-failed",

@@ -67,7 +67,7 @@ sbom := object.get(input, "sbom", null)
 
 deny contains f if {
 	util.present("sbom")
-	object.get(sbom, "valid", false) != true
+	util.get(sbom, "valid", false) != true
 	f := {
 		"rule": "sbom-invalid",
 		"msg": "the generated SBOM is not valid CycloneDX 1.6; see the SBOM collector's errors (this is an aigate or environment problem, not a manifest one)",
@@ -110,7 +110,7 @@ warn contains f if {
 	}
 }
 
-sbom_model_paths := {p | some mdl in object.get(sbom, "models", []); p := mdl.path}
+sbom_model_paths := {p | some mdl in util.get(sbom, "models", []); p := mdl.path}
 
 deny contains f if {
 	util.present("sbom")
@@ -126,7 +126,7 @@ deny contains f if {
 
 deny contains f if {
 	util.present("sbom")
-	some mdl in object.get(sbom, "models", [])
+	some mdl in util.get(sbom, "models", [])
 	not is_string(object.get(mdl, "sha256", null))
 	f := {
 		"rule": "model-not-hashed",

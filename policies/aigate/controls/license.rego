@@ -38,7 +38,7 @@ describe(p) := util.say("%v %v (%v: %v)", [object.get(p, "name", "?"), object.ge
 # --- evidence: the license collector's verdicts --------------------------------------------------
 
 deny contains f if {
-	some p in util.first_n(object.get(lic, "denied", []), max_n)
+	some p in util.first_n(util.get(lic, "denied", []), max_n)
 	f := {
 		"rule": "license-denied",
 		"msg": util.say("%s is not allowed by policy (%v); replace the package or ask for a time-limited waiver", [describe(p), object.get(p, "reason", "forbidden license")]),
@@ -47,9 +47,9 @@ deny contains f if {
 }
 
 # the collector caps its lists; the counts are whole
-denied_total := object.get(lic, "denied_count", count(object.get(lic, "denied", [])))
+denied_total := util.get(lic, "denied_count", count(util.get(lic, "denied", [])))
 
-review_total := object.get(lic, "review_count", count(object.get(lic, "review", [])))
+review_total := util.get(lic, "review_count", count(util.get(lic, "review", [])))
 
 deny contains f if {
 	denied_total > max_n
@@ -61,7 +61,7 @@ deny contains f if {
 }
 
 warn contains f if {
-	reviews := object.get(lic, "review", [])
+	reviews := util.get(lic, "review", [])
 	review_total > 0
 	shown := [describe(p) | some p in util.first_n(reviews, max_n)]
 	f := {
@@ -77,10 +77,10 @@ warn contains f if {
 
 deny contains f if {
 	lic != null
-	object.get(lic, "checked", 0) < object.get(lic, "total", 0)
+	util.get(lic, "checked", 0) < util.get(lic, "total", 0)
 	f := {
 		"rule": "license-check-incomplete",
-		"msg": util.say("only %v of %v packages had their license evaluated; the check must cover every package", [object.get(lic, "checked", 0), object.get(lic, "total", 0)]),
+		"msg": util.say("only %v of %v packages had their license evaluated; the check must cover every package", [util.get(lic, "checked", 0), util.get(lic, "total", 0)]),
 	}
 }
 

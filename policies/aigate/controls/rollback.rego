@@ -85,11 +85,11 @@ else := ""
 
 deny contains f if {
 	rt != null
-	object.get(rt, "found", false) != true
+	util.get(rt, "found", false) != true
 	f := {
 		"rule": "target-bundle-not-found",
 		"msg": concat("", [
-			util.say("the evidence bundle of rollback target %s was not found", [object.get(rt, "version", target)]),
+			util.say("the evidence bundle of rollback target %s was not found", [util.get(rt, "version", target)]),
 			reason_suffix(rt),
 			"; set rollback.bundle to that release's bundle, or name a release whose bundle you have (`aigate rollback --bundles DIR`)",
 		]),
@@ -99,16 +99,16 @@ deny contains f if {
 
 deny contains f if {
 	rt != null
-	object.get(rt, "found", false) == true
+	util.get(rt, "found", false) == true
 	some key, text in {
 		"verified": "does not verify (changed, incomplete or badly signed)",
 		"passed": "recorded a failing decision",
 	}
-	object.get(rt, key, false) != true
+	util.get(rt, key, false) != true
 	f := {
 		"rule": util.say("target-bundle-not-%s", [key]),
 		"msg": concat("", [
-			util.say("the evidence bundle of rollback target %s %s", [object.get(rt, "version", target), text]),
+			util.say("the evidence bundle of rollback target %s %s", [util.get(rt, "version", target), text]),
 			reason_suffix(rt),
 			"; roll back only to a release whose bundle verifies and passed (see `aigate rollback`)",
 		]),
@@ -118,9 +118,9 @@ deny contains f if {
 
 deny contains f if {
 	rt != null
-	object.get(rt, "found", false) == true
+	util.get(rt, "found", false) == true
 	is_string(target)
-	v := object.get(rt, "version", null)
+	v := util.get(rt, "version", null)
 	is_string(v)
 	v != target
 	f := {

@@ -49,7 +49,7 @@ warn contains f if {
 
 alerts := object.get(input, ["reports", "alerts"], null)
 
-exprs := concat("\n", [object.get(r, "expr", "") | some r in object.get(alerts, "rules", [])])
+exprs := concat("\n", [object.get(r, "expr", "") | some r in util.get(alerts, "rules", [])])
 
 deny contains f if {
 	alerts != null

@@ -63,6 +63,11 @@ arr(path) := v if {
 	is_array(v)
 } else := []
 
+# get(x, path, fallback): object.get that tolerates a null or non-object x (a collector that did
+# not run gives null; object.get on null is a type error on OPA, which fails the gate).
+get(x, path, fallback) := object.get(x, path, fallback) if is_object(x)
+else := fallback
+
 # obj(path): a manifest object, or {} when it is missing or not an object.
 obj(path) := v if {
 	v := m(path)
