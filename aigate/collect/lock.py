@@ -29,6 +29,10 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
+#: the largest lock file read (a 5,000-package pylock.toml is about 5 MB)
+LOCK_MAX_BYTES = 64 << 20
+
+
 def lock_entry(d: _pyenv.Dist) -> dict[str, Any]:
     """One installed distribution as a lock entry (no absolute paths: bundles are portable)."""
     du = d.direct_url
@@ -295,11 +299,16 @@ def read_declared_lock(ctx: CollectContext) -> tuple[str, str, bytes, dict[str, 
     where = Position(ctx.manifest_display)
     path = resolve_inside(ctx.root, rel, what=f"lock file ({pointer})", position=where)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:  # bounded before it allocates: a lock file is text, not gigabytes
+            raw = fh.read(LOCK_MAX_BYTES + 1)
     except FileNotFoundError:
         raise InputError(f"lock file ({pointer}) {rel!r} does not exist", position=where) from None
     except OSError as exc:
         raise InputError(f"lock file ({pointer}) {rel!r}: {exc.strerror}", position=where) from None
+    if len(raw) > LOCK_MAX_BYTES:
+        raise InputError(
+            f"lock file ({pointer}) {rel!r} is over the {LOCK_MAX_BYTES}-byte limit", position=where
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

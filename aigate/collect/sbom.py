@@ -40,6 +40,7 @@ from aigate.collect.licenses import parse_spdx
 from aigate.collect.lock import locked_hashes, read_declared_lock
 from aigate.errors import CollectorError
 from aigate.paths import resolve_inside
+from aigate.yamlload import size_limit
 
 SPEC_VERSION = "1.6"
 
@@ -275,6 +276,8 @@ def _metrics(ctx: CollectContext) -> dict[str, Any] | None:
         return None
     path = resolve_inside(ctx.root, rel, what="evaluation metrics (/evaluation/metrics)")
     try:
+        if path.stat().st_size > size_limit("metrics", ctx.policy_data):
+            return None  # the reports collector owns errors about this file (and its size cap)
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None  # the reports collector owns errors about this file
