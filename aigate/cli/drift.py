@@ -99,6 +99,13 @@ def _config(
 )
 @click.option("--notify-strict", is_flag=True, help="A failed notification is an error (exit 3).")
 @click.option(
+    "--notify-timeout",
+    type=click.FloatRange(min=0.1, max=60),
+    default=5.0,
+    show_default=True,
+    help="Seconds per notification attempt (3 attempts).",
+)
+@click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the JSON report here (default: stdout).",
@@ -116,6 +123,7 @@ def command(
     model_version: str | None,
     notify: tuple[str, ...],
     notify_strict: bool,
+    notify_timeout: float,
     output: Path | None,
     quiet: bool,
     verbose: bool,
@@ -124,6 +132,10 @@ def command(
     set_verbose(verbose)
     from aigate.ops.drift import drift_report
 
+    if notify:
+        from aigate.ops.notify import check_urls
+
+        check_urls(list(notify))
     cfg = _config(data_files, method, threshold, share, columns, sample_cap, model_version)
     report = drift_report(reference, current, cfg)
     text = json.dumps(report, indent=2, sort_keys=True, allow_nan=False, default=_finite_or_str) + "\n"
@@ -139,7 +151,7 @@ def command(
     if drift and notify:
         from aigate.ops.notify import notify_all
 
-        notify_all(list(notify), drift_summary(report), strict=notify_strict)
+        notify_all(list(notify), drift_summary(report), strict=notify_strict, timeout=notify_timeout)
     return 1 if drift else 0
 
 
