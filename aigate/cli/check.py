@@ -70,13 +70,6 @@ def _push_target(push_to: str | None, dry_run: bool) -> Any:
 )
 @click.option("--notify-strict", is_flag=True, help="A failed notification is an error (exit 3).")
 @click.option(
-    "--notify",
-    "notify",
-    multiple=True,
-    help="Webhook URL (Slack/Teams) to post a summary to when the gate denies (repeatable).",
-)
-@click.option("--notify-strict", is_flag=True, help="A failed notification is an error (exit 3).")
-@click.option(
     "--engine",
     type=click.Choice(["embedded", "opa-go", "regopy", "opa"]),
     default="embedded",
@@ -176,8 +169,6 @@ def command(
     fail_on_warn: bool,
     notify: tuple[str, ...],
     notify_strict: bool,
-    notify: tuple[str, ...],
-    notify_strict: bool,
     engine: str,
     cross_check: bool | None,
     opa_url: str | None,
@@ -215,10 +206,6 @@ def command(
     Exit 0 pass, 1 denied, 2 input error, 3 could not finish.
     """
     set_verbose(verbose)
-    if notify:
-        from aigate.ops.notify import check_urls
-
-        check_urls(list(notify))
     if notify:
         from aigate.ops.notify import check_urls
 
@@ -293,10 +280,6 @@ def command(
     if verbose:
         timing = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in result.timings.items())
         click.echo(f"aigate: timings: {timing}", err=True)
-    if notify and result.decision.exit_code() != 0:
-        from aigate.ops.notify import check_summary, notify_all
-
-        notify_all(list(notify), check_summary(render("json", result.report)), strict=notify_strict)
     if notify and result.decision.exit_code() != 0:
         from aigate.ops.notify import check_summary, notify_all
 
