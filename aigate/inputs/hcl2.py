@@ -3,6 +3,10 @@
 conftest (hcl2json) nests labelled blocks as ``{type: {label: [body, ...]}}`` and unlabelled
 blocks as ``{type: [body, ...]}``; python-hcl2 returns ``{type: [{label: body}]}``. Strings lose
 their quotes; expressions stay as their ``${...}`` source text, as in hcl2json.
+
+Known differences from conftest's parser: a heredoc's value has no trailing newline (hcl2json
+keeps it); an expression's text is python-hcl2's rendering (``${[for s in var.l : upper(s)]}``),
+which can differ in spacing from hcl2json's; ``1.5e3`` is the number 1500.0 (hcl2json: 1500).
 """
 
 from __future__ import annotations
@@ -71,7 +75,11 @@ class Hcl2Parser(InputParser):
         except ImportError:
             raise missing_library(self.name, "python-hcl2") from None
         options = hcl2.SerializationOptions(
-            with_comments=False, strip_string_quotes=True, explicit_blocks=True
+            with_comments=False,
+            strip_string_quotes=True,
+            explicit_blocks=True,
+            preserve_heredocs=False,
+            preserve_scientific_notation=False,
         )
         try:
             data = hcl2.loads(text_of(raw, file), serialization_options=options)
