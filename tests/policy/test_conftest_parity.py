@@ -36,8 +36,6 @@ def check(
         "--dry-run",
         "-C",
         str(project),
-        "--data",
-        str(project / "policy-data.yaml"),
         "--policy",
         str(CASES / policy),
         *extra,
@@ -321,8 +319,6 @@ def test_missing_parser_library_names_the_extra(project: Path, tmp_path: Path) -
         "--dry-run",
         "-C",
         str(project),
-        "--data",
-        str(project / "policy-data.yaml"),
         "--policy",
         str(CASES / "hcl2/policy"),
         "--input",
@@ -357,3 +353,9 @@ def test_manifest_is_offered_only_when_asked(project: Path, tmp_path: Path) -> N
     assert run.returncode == 0 and "manifest seen" not in run.stdout, run
     run = check(project, str(tmp_path / "p.rego"), "kubernetes/service.yaml", extra=("--policy-manifest",))
     assert run.returncode == 1 and "manifest seen" in run.stdout, run
+
+
+def test_cyclonedx_json_with_its_parser_name(project: Path) -> None:
+    run = check(project, "cyclonedx/policy", "cyclonedx/cyclonedx.json", extra=("--parser", "cyclonedx"))
+    assert run.returncode == 0, run
+    assert summary(run) == "1 test, 1 passed, 0 warnings, 0 failures, 0 exceptions", run
