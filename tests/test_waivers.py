@@ -10,8 +10,15 @@ import yaml
 from aigate_cli import EXAMPLES, aigate
 
 FAILING = EXAMPLES / "fraud-detector-failing"
-TODAY = dt.date(2026, 11, 26)
-EPOCH = str(int(dt.datetime(2026, 11, 26, 12, tzinfo=dt.timezone.utc).timestamp()))
+# Expiry is judged on the day of the run (the wall clock), never SOURCE_DATE_EPOCH or the commit
+# time (issue 10, high #3): the waivers are dated relative to today, and SOURCE_DATE_EPOCH is set
+# far in the past to show it decides nothing.
+TODAY = dt.date.today()
+EPOCH = str(int(dt.datetime(2020, 1, 1, 12, tzinfo=dt.timezone.utc).timestamp()))
+
+
+def day(offset: int) -> str:
+    return (TODAY + dt.timedelta(days=offset)).isoformat()
 
 
 def _run(tmp_path: Path, waivers: list[dict], **extra: object) -> dict:
@@ -32,13 +39,13 @@ def _by(doc: dict, control: str) -> list[dict]:
 
 def test_active_waiver_turns_a_deny_into_waived(tmp_path: Path) -> None:
     waiver = {"control": "RBAC", "rule": "public-anonymous-endpoint", "reason": "public demo until SSO lands",
-              "owner": "security@example.com", "expires": "2026-12-20"}
+              "owner": "security@example.com", "expires": day(24)}
     doc = _run(tmp_path, [waiver])
     rbac = _by(doc, "RBAC")
     waived = [f for f in rbac if f["severity"] == "waived"]
     assert len(waived) == 1 and not waived[0]["blocking"]
     assert waived[0]["waiver"]["owner"] == "security@example.com"
-    assert "waived until 2026-12-20 by security@example.com" in waived[0]["message"]
+    assert f"waived until {day(24)} by security@example.com" in waived[0]["message"]
     assert not [f for f in rbac if f["severity"] == "deny"]
     assert doc["summary"]["waived"] == 1
     assert doc["waivers"][0]["reason"] == "public demo until SSO lands"
@@ -46,15 +53,15 @@ def test_active_waiver_turns_a_deny_into_waived(tmp_path: Path) -> None:
 
 def test_expired_ownerless_and_too_long_waivers_deny(tmp_path: Path) -> None:
     waivers = [
-        {"control": "RBAC", "reason": "old", "owner": "a@example.com", "expires": "2026-11-01"},
-        {"control": "IOLOG", "reason": "no owner", "expires": "2026-12-01"},
-        {"control": "MON", "reason": "too long", "owner": "b@example.com", "expires": "2027-11-01"},
+        {"control": "RBAC", "reason": "old", "owner": "a@example.com", "expires": day(-25)},
+        {"control": "IOLOG", "reason": "no owner", "expires": day(5)},
+        {"control": "MON", "reason": "too long", "owner": "b@example.com", "expires": day(340)},
     ]
     doc = _run(tmp_path, waivers, waiver_max_days=90)
     broken = [f for f in doc["findings"] if f["rule"] == "waiver-invalid"]
     messages = sorted(f["message"] for f in broken)
     assert len(broken) == 3 and all(f["severity"] == "deny" and f["blocking"] for f in broken)
-    assert any("expired on 2026-11-01" in m for m in messages)
+    assert any(f"expired on {day(-25)}" in m for m in messages)
     assert any("has no owner" in m for m in messages)
     assert any("runs 340 days; policy allows at most 90" in m for m in messages)
     # a broken waiver waives nothing
@@ -63,7 +70,7 @@ def test_expired_ownerless_and_too_long_waivers_deny(tmp_path: Path) -> None:
 
 
 def test_waiving_every_blocking_control_passes_and_is_visible(tmp_path: Path) -> None:
-    waivers = [{"control": c, "reason": "accepted risk, ticket SEC-1", "owner": "cto@example.com", "expires": "2026-12-31"}
+    waivers = [{"control": c, "reason": "accepted risk, ticket SEC-1", "owner": "cto@example.com", "expires": day(35)}
                for c in ("ENV", "IOLOG", "MON", "RBAC")]
     doc = _run(tmp_path, waivers)
     assert doc["decision"] == "pass", [f for f in doc["findings"] if f["severity"] == "deny" and f["blocking"]]

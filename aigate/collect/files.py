@@ -90,6 +90,33 @@ def describe(path: Path, *, hash_it: bool) -> dict[str, Any]:
     }
 
 
+#: fields that may name a directory (a model or dataset directory, a bundle directory); every
+#: other field names a document, which must be a regular file
+_DIRECTORY_POINTERS = (*_ARTIFACT_POINTERS, "/rollback/bundle", "/resilience/fallback/bundle")
+
+
+def _must_be_regular(rel: str, pointer: str, info: dict[str, Any]) -> None:
+    """A directory, FIFO or device never counts as a present document: exit 2 naming it.
+
+    (Reading a FIFO would also block the gate forever.)"""
+    kind = info["kind"]
+    if kind == "special" or (kind == "dir" and not pointer.startswith(_DIRECTORY_POINTERS)):
+        what = "a directory" if kind == "dir" else "not a regular file (a FIFO, socket or device)"
+        raise InputError(f"manifest {pointer}: {rel} is {what}; point it at a regular file in the project")
+
+
+def _raw_value(manifest: Any, pointer: str) -> Any:
+    node = manifest
+    for part in pointer.strip("/").split("/"):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            node = node.get(part.replace("~1", "/").replace("~0", "~"))
+        else:
+            return None
+    return node
+
+
 class FilesCollector(Collector):
     key = "files"
 
@@ -100,6 +127,7 @@ class FilesCollector(Collector):
             is_artifact = pointer.startswith(_ARTIFACT_POINTERS)
             out[rel] = describe(ctx.root / rel, hash_it=not is_artifact)
             out[rel]["pointer"] = pointer
+            _must_be_regular(rel, pointer, out[rel])
             if pointer.startswith(_COMPLIANCE_POINTER) and out[rel]["kind"] == "file":
                 out[rel]["last_commit_epoch"] = last_commit_epoch(ctx.root, rel)
                 if rel.lower().endswith((".md", ".markdown")):
@@ -108,4 +136,10 @@ class FilesCollector(Collector):
                         max_bytes=size_limit("compliance_document", ctx.policy_data),
                         display=rel,
                     )
+        # the policies look paths up as the manifest spells them ("model/../CARD.md", a link in
+        # the project): the resolved entry is also listed under that spelling
+        for rel, pointer in sorted(paths.items()):
+            raw = _raw_value(ctx.manifest, pointer)
+            if isinstance(raw, str) and raw != rel and raw not in out:
+                out[raw] = out[rel]
         return Evidence(self.key, out)

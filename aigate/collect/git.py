@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aigate.collect.interface import CollectContext, Collector, Evidence
-from aigate.errors import CollectorError
+from aigate.errors import CollectorError, InputError
 
 # Tags under this prefix are aigate's own records (approvals), never release tags.
 RESERVED_TAG_PREFIX = "aigate/"
@@ -36,16 +36,7 @@ def _git(root: Path, *args: str, check: bool = True) -> str | None:
     return proc.stdout
 
 
-def previous_release_tag(root: Path, pattern: str | None = None) -> str | None:
-    """The newest tag reachable from HEAD's parent (aigate's reserved tags excluded)."""
-    args = ["describe", "--tags", "--abbrev=0", "--exclude", RESERVED_TAG_PREFIX + "*"]
-    if pattern:
-        args += ["--match", pattern]
-    out = _git(root, *args, "HEAD^", check=False)
-    return out.strip() if out else None
-
-
-def collect_git(root: Path, *, since: str | None = None, tag_pattern: str | None = None) -> dict[str, Any]:
+def collect_git(root: Path, *, since: str | None = None) -> dict[str, Any]:
     if shutil.which("git") is None:
         raise CollectorError("the git executable was not found on PATH", hint="install git")
     inside = _git(root, "rev-parse", "--is-inside-work-tree", check=False)
@@ -65,7 +56,8 @@ def collect_git(root: Path, *, since: str | None = None, tag_pattern: str | None
     )
     status = _git(root, "status", "--porcelain", "--untracked-files=no") or ""
     shallow = (_git(root, "rev-parse", "--is-shallow-repository", check=False) or "").strip() == "true"
-    base = since or previous_release_tag(root, tag_pattern)
+    # the range base is the previous verified release's commit (gate.py: resolve_base), never a tag
+    base = since
     changed: list[str] | None = None
     rng: dict[str, Any] | None = None
     if base:
@@ -96,5 +88,48 @@ class GitCollector(Collector):
     def collect(self, ctx: CollectContext) -> Evidence:
         return Evidence(
             self.key,
-            collect_git(ctx.root, since=ctx.options.get("since"), tag_pattern=ctx.options.get("tag_pattern")),
+            collect_git(ctx.root, since=ctx.options.get("range_base")),
         )
+
+
+def _commit_of(root: Path, rev: str, what: str) -> str:
+    out = _git(root, "rev-parse", "--verify", "-q", "--end-of-options", f"{rev}^{{commit}}", check=False)
+    if not out:
+        raise InputError(
+            f"{what} {rev!r} is not a commit in this clone", hint="fetch the full history (fetch-depth: 0)"
+        )
+    return out.strip()
+
+
+def _is_ancestor(root: Path, older: str, newer: str) -> bool:
+    return _git(root, "merge-base", "--is-ancestor", older, newer, check=False) is not None
+
+
+def resolve_base(root: Path, anchor: dict[str, Any], since: str | None) -> dict[str, Any]:
+    """The release range's base: the anchor (the previous verified release's recorded commit),
+    never a tag. ``--since`` may only widen it (an ancestor of the anchor) and must be an ancestor
+    of HEAD; without an anchor it is used as declared. Returns ``{"commit", "basis", "since",
+    "reason"}``; basis ``evidence`` (anchored), ``declared`` (--since alone) or ``none`` (the
+    whole history from the first commit)."""
+    if shutil.which("git") is None or _git(root, "rev-parse", "--verify", "-q", "HEAD", check=False) is None:
+        return {"commit": None, "basis": "none", "since": since, "reason": "no git history"}
+    head = _commit_of(root, "HEAD", "HEAD")
+    base = anchor.get("commit")
+    if base and not _is_ancestor(root, base, head):
+        raise InputError(
+            f"the previous release's recorded commit {base[:12]} is not an ancestor of HEAD",
+            hint="history was rewritten or the clone is shallow; fetch with fetch-depth: 0",
+        )
+    if since:
+        wanted = _commit_of(root, since, "--since")
+        if not _is_ancestor(root, wanted, head):
+            raise InputError(f"--since {since!r} is not an ancestor of HEAD")
+        if base and not _is_ancestor(root, wanted, base):
+            raise InputError(
+                f"--since {since!r} would start the range after the previous release's commit "
+                f"{base[:12]}; it may only widen the range"
+            )
+        return {"commit": wanted, "basis": "evidence" if base else "declared", "since": since, "reason": None}
+    if base:
+        return {"commit": base, "basis": "evidence", "since": None, "reason": None}
+    return {"commit": None, "basis": "none", "since": None, "reason": anchor.get("reason")}

@@ -232,3 +232,60 @@ def previous_decision_digest(history: dict[str, Any] | None) -> str | None:
         return None
     digest = history["previous"].get("decision_digest")
     return str(digest) if digest else None
+
+
+def _recorded_commit(path: Path) -> str | None:
+    """The release commit a verified bundle's signed input document records (``git.commit``)."""
+    try:
+        doc = json.loads(read_bundle(path).get("input.json", b"null"))
+    except (AigateError, ValueError):
+        return None
+    git = doc.get("git") if isinstance(doc, dict) else None
+    commit = git.get("commit") if isinstance(git, dict) else None
+    return commit if isinstance(commit, str) and len(commit) in (40, 64) else None
+
+
+def range_anchor(options: dict[str, Any]) -> dict[str, Any]:
+    """Where the release range starts: the commit of the newest verified release that passed.
+
+    Read from ``--bundles`` (the chain, verified as a whole) or ``--previous`` (verified alone).
+    A failed release does not anchor (its range was never approved: a failing recorded run must
+    not move the base past an unapproved change), so the chain is walked back to the newest pass.
+    Returns ``{"commit", "bundle", "version", "reason"}``; ``commit`` None when nothing verified.
+    """
+    from aigate.bundle.chain import list_bundles, verify_chain
+
+    none: dict[str, Any] = {"commit": None, "bundle": None, "version": None}
+    store, previous = options.get("bundles"), options.get("previous")
+    if store is None and previous is None:
+        return {**none, "reason": "no --bundles or --previous: no verified previous release"}
+    candidates: list[VerifyResult] = []
+    with trust_from_options(options) as trust:
+        if store is not None and Path(store).is_dir() and list_bundles(Path(store)):
+            try:
+                candidates = list(reversed(verify_chain(Path(store), trust).releases))
+            except (VerificationFailure, UsageError, InputError) as exc:
+                return {**none, "reason": f"the bundle store does not verify: {exc.one_line()}"}
+        elif previous is not None and Path(previous).exists():
+            res, reason = _check(trust, Path(previous))
+            if res is None:
+                return {**none, "reason": f"the previous bundle does not verify: {reason}"}
+            candidates = [res]
+    for res in candidates:
+        if res.decision != "pass":
+            continue
+        commit = _recorded_commit(Path(res.path))
+        if commit:
+            return {"commit": commit, "bundle": res.path, "version": res.model_version, "reason": None}
+    return {**none, "reason": "no verified previous release that passed the gate"}
+
+
+def release_base(options: dict[str, Any], root: Path, since: str | None) -> dict[str, Any]:
+    """The range base of this run (:func:`range_anchor` + ``--since``): ``commit`` (None: the whole
+    history), ``basis`` (evidence / declared / none), ``anchor`` (the verified previous release's
+    commit, the only revision in-tree policy data is read at), ``bundle``, ``reason``."""
+    from aigate.collect.git import resolve_base
+
+    anchor = range_anchor(options)
+    base = resolve_base(root, anchor, since)
+    return {**base, "anchor": anchor.get("commit"), "bundle": anchor.get("bundle")}

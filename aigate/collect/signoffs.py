@@ -6,9 +6,9 @@ maps the gate's context onto it.
 
 Options read from ``ctx.options["signoffs"]`` (all optional), set by the CLI:
 
-- ``base``: the range base revision (default ``"auto"``: the previous release tag);
-- ``release_tag_glob``: which tags are releases, e.g. ``"v*"`` (default: any tag outside
-  ``aigate/``); policy data ``approvals.range.{base,release_tag_glob}`` is the fallback;
+- ``base``: the range base commit (``"root"``: the whole history), chosen by the gate from the
+  previous release's verified decision (never a tag; docs/signoffs.md), and ``basis``
+  (``evidence``, ``declared`` for a ``--since`` without a verified release, ``none``);
 - ``policy_paths``: the ``--data`` files and ``--policy`` directories, so that a release that
   changes them needs the policy-change approval;
 - ``model_digest``: a precomputed model digest.
@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from aigate.collect.interface import CollectContext, Collector, Evidence
-from aigate.signoff.digests import artifact_files, model_digest, model_digest_from_entries, normalize_digest
+from aigate.signoff.digests import (
+    artifact_files,
+    deployed_files,
+    model_digest,
+    model_digest_from_entries,
+    normalize_digest,
+)
 from aigate.signoff.evaluate import RangeOptions, ReleaseSubject, check_signoffs
 from aigate.signoff.gitcmd import GitRunner
 
@@ -92,8 +98,6 @@ class SignoffsCollector(Collector):
             return Evidence(self.key, None, skipped="fast path: sign-offs are not collected")
         opts: Mapping[str, Any] = ctx.options.get("signoffs") or {}
         approvals = ctx.policy_data.get("approvals") if isinstance(ctx.policy_data, Mapping) else None
-        range_cfg = approvals.get("range") if isinstance(approvals, Mapping) else None
-        range_cfg = range_cfg if isinstance(range_cfg, Mapping) else {}
         model = ctx.manifest.get("model") or {}
         root = ctx.root.resolve()
         files = artifact_files(root, ctx.manifest)
@@ -114,13 +118,11 @@ class SignoffsCollector(Collector):
             manifest_digest=normalize_digest(ctx.manifest_digest),
             watched_paths=tuple(watched),
             policy_paths=tuple(policy_paths),
+            deployed_paths=tuple(deployed_files(root, ctx.manifest)),
         )
-        base = opts.get("base")
-        if not base or base == "auto":
-            base = ctx.options.get("since") or range_cfg.get("base") or "auto"
+        # the range base is chosen by gate.py (the previous verified release's commit), never a tag
         range_options = RangeOptions(
-            base=str(base),
-            release_tag_glob=opts.get("release_tag_glob") or range_cfg.get("release_tag_glob"),
+            base=str(opts.get("base") or "root"), basis=str(opts.get("basis") or "none")
         )
         data_files = [p for p in policy_paths if (root / p).is_file()]
         result = check_signoffs(

@@ -38,6 +38,8 @@ def document(ctx: ReportContext) -> dict[str, Any]:
         "summary": asdict(d.summary),
         "waivers": d.meta.get("waivers", []),
         "evidence_time": d.meta.get("evidence_time"),
+        "judged_at": d.meta.get("judged_at"),
+        "policy_data_source": d.meta.get("policy_data_source"),
         "bundle": {"path": ctx.bundle.path, "digest": ctx.bundle.digest} if ctx.bundle else None,
         "notes": list(ctx.notes),
     }

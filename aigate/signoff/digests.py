@@ -107,3 +107,31 @@ def model_digest(root: Path, manifest: Mapping[str, Any]) -> str:
     files = artifact_files(root, manifest)
     digests = hash_files([p for _, p in files])
     return model_digest_from_entries((rel, digests[p].sha256) for rel, p in files)
+
+
+#: What the manifest declares as deployed beside the model: an approval binds these files too
+#: (as committed at the approved commit; evaluate.py refuses any change since, naming the file).
+DEPLOYED_POINTERS: tuple[tuple[str, ...], ...] = (
+    ("serving", "runtime_files"),
+    ("access", "kubernetes_manifests"),
+    ("monitoring", "alerts", "rules"),
+    ("monitoring", "alerts", "tests"),
+    ("monitoring", "io_logging", "schema"),
+)
+
+
+def deployed_files(root: Path, manifest: Mapping[str, Any]) -> list[str]:
+    """Project-relative POSIX paths of every deployed file the manifest declares, sorted, unique.
+
+    Each path is checked to stay inside the project (:func:`aigate.paths.resolve_inside`)."""
+    out: set[str] = set()
+    for pointer in DEPLOYED_POINTERS:
+        node: Any = manifest
+        for key in pointer:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        values = node if isinstance(node, list) else [node]
+        for value in values:
+            if isinstance(value, str) and value.strip():
+                path = resolve_inside(root, value, what="/".join(pointer))
+                out.add(path.relative_to(root.resolve()).as_posix())
+    return sorted(out)

@@ -27,6 +27,7 @@ clone whose base is not fetched) or a policy change with no role named for it al
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -55,12 +56,15 @@ class ReleaseSubject:
     manifest_digest: str  # sha256:<hex>
     watched_paths: tuple[str, ...] = ()  # model artifacts + manifest, relative to the project root
     policy_paths: tuple[str, ...] = ()  # policy data files / policy dirs inside the project
+    deployed_paths: tuple[
+        str, ...
+    ] = ()  # files the manifest declares as deployed (digests.DEPLOYED_POINTERS)
 
 
 @dataclass(frozen=True)
 class RangeOptions:
-    base: str = "auto"  # "auto": previous release tag; otherwise any revision
-    release_tag_glob: str | None = None  # describe --match; None: any tag outside aigate/
+    base: str = "root"  # "root": the whole history; otherwise the previous verified release's commit
+    basis: str = "none"  # evidence (a verified previous release) | declared (--since alone) | none
     now: dt.datetime | None = None  # validity time for key windows (default: now)
 
 
@@ -116,6 +120,7 @@ class SignoffResult:
     policy_change_approval: dict[str, Any] | None
     problems: list[str]
     authors: list[str]
+    range_basis: str = "none"  # evidence | declared | none (docs/signoffs.md)
 
     @property
     def satisfied(self) -> bool:
@@ -162,6 +167,7 @@ class SignoffResult:
                 "head": self.commit,
                 "complete": self.range_complete,
                 "shallow": self.shallow,
+                "basis": self.range_basis,
             },
         }
 
@@ -184,31 +190,21 @@ def _resolve_range(runner: GitRunner, opts: RangeOptions) -> tuple[str, str | No
             f"{runner.cwd}: the repository has no commit at HEAD; commit the release first",
         )
     shallow, head = out[0] == "true", out[1]
-    if opts.base != "auto":
-        r = runner.run(["rev-parse", "--verify", "--end-of-options", f"{opts.base}^{{commit}}"])
-        if r.status != 0:
-            raise InputError(
-                f"sign-off range base {opts.base!r} is not a commit in this clone",
-                hint="fetch it (fetch-depth: 0 and tags) or fix the configured base",
-            )
-        base = _lines(r.stdout)[0]
-        complete = True
-        if shallow:  # the shallow boundary may cut the range short of the base
-            complete = runner.run(["merge-base", "--is-ancestor", base, head]).status == 0
-        return head, base, opts.base, complete, shallow
-    parent = runner.run(["rev-parse", "--verify", "-q", "HEAD^1^{commit}"])
-    if parent.status != 0:
-        # a root commit (complete: everything is in range) or a shallow boundary (incomplete)
+    if opts.base in ("root", "auto"):
+        # no verified previous release: the whole history, from the first commit (docs/signoffs.md);
+        # a tag never anchors the range (anyone with push access writes tags)
         return head, None, None, not shallow, shallow
-    args = ["describe", "--tags", "--abbrev=0", "--exclude", "aigate/*"]
-    if opts.release_tag_glob:
-        args += ["--match", opts.release_tag_glob]
-    d = runner.run([*args, "HEAD^1"])
-    if d.status != 0:
-        return head, None, None, not shallow, shallow
-    tag = _lines(d.stdout)[0]
-    base = runner.text(["rev-parse", "--verify", f"refs/tags/{tag}^{{commit}}"])
-    return head, base, tag, True, shallow
+    r = runner.run(["rev-parse", "--verify", "--end-of-options", f"{opts.base}^{{commit}}"])
+    if r.status != 0:
+        raise InputError(
+            f"sign-off range base {opts.base!r} is not a commit in this clone",
+            hint="fetch the full history (fetch-depth: 0)",
+        )
+    base = _lines(r.stdout)[0]
+    complete = True
+    if shallow:  # the shallow boundary may cut the range short of the base
+        complete = runner.run(["merge-base", "--is-ancestor", base, head]).status == 0
+    return head, base, opts.base, complete, shallow
 
 
 class _PGPFingerprints:
@@ -250,20 +246,6 @@ def _roles_listing(approvers: Approvers, check: SignatureCheck, pgp: _PGPFingerp
     return sorted(name for name in approvers.roles if _member_for(approvers, name, check, pgp))
 
 
-def _window_problem(member: Member, check: SignatureCheck, now: dt.datetime) -> str | None:
-    if check.format != "ssh":
-        return None  # OpenPGP expiry and revocation are gpg's own verdict (EXPKEYSIG, REVKEYSIG)
-    for key in member.ssh_keys:
-        if key.fingerprint != check.fingerprint:
-            continue
-        after, before = key.valid_window()
-        if before is not None and now >= before:
-            return f"SSH key {key.fingerprint} expired on {before.isoformat()} (valid-before)"
-        if after is not None and now < after:
-            return f"SSH key {key.fingerprint} is not valid before {after.isoformat()} (valid-after)"
-    return None
-
-
 def _merged_for_verification(current: Approvers, base: Approvers | None) -> Approvers:
     if base is None:
         return current
@@ -279,6 +261,301 @@ def _merged_for_verification(current: Approvers, base: Approvers | None) -> Appr
         revoked_ssh_keys=current.revoked_ssh_keys + base.revoked_ssh_keys,
         people=people,
     )
+
+
+@dataclass
+class _Range:
+    """Step 1's answer: the commits the release spans and what is wrong with that span."""
+
+    head: str
+    base: str | None
+    base_ref: str | None
+    complete: bool
+    shallow: bool
+    basis: str
+    problems: list[str]
+
+    @property
+    def rev_range(self) -> str:
+        return f"{self.base}..{self.head}" if self.base else self.head
+
+
+@dataclass
+class _PolicyChange:
+    """Step 2's answer: which policy paths the range changes, and the approvers list at its base."""
+
+    paths: list[str]
+    base_approvers: Approvers | None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.paths)
+
+
+def _range_step(runner: GitRunner, opts: RangeOptions) -> _Range:
+    """Step 1, range: the release commit and the base the gate chose (never a tag)."""
+    head, base, base_ref, complete, shallow = _resolve_range(runner, opts)
+    problems = []
+    if not complete:
+        problems.append(
+            "the release range is incomplete: this is a shallow clone and the previous release is not "
+            "in it; fetch the full history and tags (fetch-depth: 0)"
+        )
+    return _Range(head, base, base_ref, complete, shallow, opts.basis, problems)
+
+
+def _policy_change_step(
+    runner: GitRunner,
+    rng: _Range,
+    subject: ReleaseSubject,
+    loader: Callable[[GitRunner, str], Any] | None,
+) -> _PolicyChange:
+    """Step 2, policy change: policy data or policies changed in the range (working tree included)."""
+    if not subject.policy_paths:
+        return _PolicyChange([], None)
+    if rng.base:
+        paths = _lines(
+            runner.check(["diff", "--name-only", "--no-renames", rng.base, "--", *subject.policy_paths])
+        )
+    else:  # the whole history: every committed policy file is new in the range
+        paths = _lines(runner.check(["ls-files", "--", *subject.policy_paths]))
+    base_approvers = None
+    if paths and rng.base and loader is not None:
+        base_approvers = parse_approvers(loader(runner, rng.base))
+    return _PolicyChange(sorted(set(paths)), base_approvers)
+
+
+def _config_problems(approvers: Approvers | None) -> list[str]:
+    if approvers is None:
+        return ["policy data names no approvers (approvals.roles); no approval can count"]
+    if not approvers.required_roles:
+        return ["policy data requires no approval role (approvals.required_roles is empty)"]
+    return []
+
+
+def _binding_problem(p: Any, approvers: Approvers | None, subject: ReleaseSubject) -> str | None:
+    """Why a well-formed record does not approve *this* release (None: it does)."""
+    if approvers is None:
+        return "no approvers are configured in policy data"
+    if p.role not in approvers.roles:
+        return f"role {p.role!r} is not defined in policy data (approvals.roles)"
+    if (p.model, p.version) != (subject.model, subject.version):
+        return f"approves {p.model} {p.version}, not this release ({subject.model} {subject.version})"
+    if normalize_digest(p.model_digest) != subject.model_digest:
+        return (
+            f"bound to model digest {p.model_digest}, but the model now has {subject.model_digest}: "
+            "the model changed after approval"
+        )
+    if normalize_digest(p.manifest_digest) != subject.manifest_digest:
+        return (
+            f"bound to manifest digest {p.manifest_digest}, but the manifest now has "
+            f"{subject.manifest_digest}: the manifest changed after approval"
+        )
+    return None
+
+
+def _candidates_step(
+    outcomes: list[ApprovalOutcome], approvers: Approvers | None, subject: ReleaseSubject
+) -> list[ApprovalOutcome]:
+    """Step 3, candidates: well-formed records for a defined role, bound to this release's digests."""
+    out = []
+    for o in outcomes:
+        f, p = o.found, o.found.payload
+        problem = (f.problem or "not an approval record") if (f.problem or p is None) else None
+        problem = problem or _binding_problem(p, approvers, subject)
+        if problem:
+            o.reason = problem
+        else:
+            out.append(o)
+    return out
+
+
+def _commit_problem(runner: GitRunner, rng: _Range, subject: ReleaseSubject, commit: str) -> str | None:
+    """Why the approved commit does not cover the release: not an ancestor, or a bound file changed
+    since (committed model, manifest and policy; deployed files also in the working tree)."""
+    head = rng.head
+    if commit != head:
+        r = runner.run(["merge-base", "--is-ancestor", commit, head])
+        if r.status == 1:
+            return f"approved commit {commit[:12]} is not the release commit {head[:12]} or an ancestor of it"
+        if r.status != 0:
+            return f"approved commit {commit[:12]} is not in this clone" + (
+                " (shallow clone: fetch with fetch-depth: 0)" if rng.shallow else ""
+            )
+    watched = [*subject.watched_paths, *subject.policy_paths]
+    changed = []
+    if watched and commit != head:
+        changed = _lines(runner.check(["diff", "--name-only", "--no-renames", commit, head, "--", *watched]))
+    if subject.deployed_paths:
+        deployed = list(subject.deployed_paths)
+        changed += _lines(runner.check(["diff", "--name-only", "--no-renames", commit, "--", *deployed]))
+        untracked = _lines(runner.check(["ls-files", "--others", "--", *deployed]))
+        if untracked:
+            return f"deployed file(s) {', '.join(untracked[:5])} are not committed: an approval binds committed files"
+    changed = sorted(set(changed))
+    if changed:
+        return f"approved commit {commit[:12]} is an ancestor, but {', '.join(changed[:5])} changed since"
+    return None
+
+
+def _unchanged_since_step(
+    runner: GitRunner, rng: _Range, subject: ReleaseSubject, candidates: list[ApprovalOutcome]
+) -> list[ApprovalOutcome]:
+    """Step 4, release digest: the approved commit covers everything released (one check per commit)."""
+    problems: dict[str, str | None] = {}
+    still = []
+    for o in candidates:
+        c = o.found.payload.commit if o.found.payload else ""
+        if c not in problems:
+            problems[c] = _commit_problem(runner, rng, subject, c)
+        if problems[c]:
+            o.reason = problems[c] or ""
+        else:
+            still.append(o)
+    return still
+
+
+def _verification_step(
+    sources: list[ApprovalSource],
+    found: list[tuple[ApprovalSource, FoundApproval]],
+    still: list[ApprovalOutcome],
+    approvers: Approvers | None,
+    change: _PolicyChange,
+) -> dict[str, SignatureCheck]:
+    """Step 5, verification: signatures through git (ssh-keygen / gpg judge keys), batched per source."""
+    checks: dict[str, SignatureCheck] = {}
+    if not still or approvers is None:
+        return checks
+    verifying = _merged_for_verification(approvers, change.base_approvers)
+    for s in sources:
+        mine = [o.found for o in still if any(f is o.found for src, f in found if src is s)]
+        if mine:
+            checks.update(s.verify(mine, verifying))
+    return checks
+
+
+@dataclass
+class _Tally:
+    """Step 6's answer: distinct people counted per role, and for the policy change."""
+
+    counted: dict[str, list[str]] = field(default_factory=dict)
+    policy_change: list[str] = field(default_factory=list)
+
+
+def _identify(
+    o: ApprovalOutcome, approvers: Approvers, check: SignatureCheck, pgp: _PGPFingerprints
+) -> Member | None:
+    """The listed member behind a verified signature, for the role the record claims."""
+    role = o.found.payload.role if o.found.payload else ""
+    o.key = check.fingerprint or check.primary_fingerprint
+    if not check.verified:
+        o.reason = check.reason
+        return None
+    o.verified = True
+    member = _member_for(approvers, role, check, pgp)
+    if member is None:
+        listed = _roles_listing(approvers, check, pgp)
+        who = f"key {o.key}" if o.key else f"identity {check.person}"
+        o.reason = (
+            f"{who} is listed for role(s) {', '.join(listed)}, not for {role!r}"
+            if listed
+            else f"{who} is not listed for any role in the approvers list"
+        )
+    return member
+
+
+def _separation_problem(approvers: Approvers, member: Member, authors: list[str]) -> str | None:
+    """Separation of duties: nobody approves a release range they authored commits in."""
+    if approvers.separation_of_duties and member.person in authors:
+        return f"self-approval: {member.person} authored commits in the release range (separation of duties is on)"
+    return None
+
+
+def _quorum_step(
+    still: list[ApprovalOutcome],
+    checks: dict[str, SignatureCheck],
+    approvers: Approvers | None,
+    authors: list[str],
+    change: _PolicyChange,
+) -> _Tally:
+    """Step 6, quorum: each verified, listed, non-author person counts once per role; the policy
+    change counts only people listed for the policy-change role in the list *at the range base*."""
+    tally = _Tally()
+    if approvers is None:
+        return tally
+    pgp = _PGPFingerprints(shutil.which("gpg") or shutil.which("gpg2") or "gpg")
+    pc_role = approvers.policy_change_role
+    pc_list = change.base_approvers if change.base_approvers is not None else approvers
+    for o in still:
+        role = o.found.payload.role if o.found.payload else ""
+        check = checks.get(o.found.id) or SignatureCheck(False, "signature was not checked")
+        member = _identify(o, approvers, check, pgp)
+        if member is None:
+            continue
+        o.signer = member.person
+        problem = _separation_problem(approvers, member, authors)
+        if problem is None and member.person in tally.counted.setdefault(role, []):
+            problem = f"{member.person} is already counted for role {role!r}: a quorum counts distinct people"
+        if problem:
+            o.reason = problem
+            continue
+        tally.counted[role].append(member.person)
+        o.counted = True
+        o.counts_for.append(role)
+        o.reason = f"counts for role {role!r}: {check.reason}, bound to this model, manifest and commit"
+        if change.changed and pc_role == role:
+            pc_member = _member_for(pc_list, role, check, pgp)
+            if pc_member is not None and pc_member.person not in tally.policy_change:
+                tally.policy_change.append(pc_member.person)
+                o.counts_for.append(POLICY_CHANGE)
+                o.reason += "; also approves the policy-data change"
+    return tally
+
+
+def _requirements(
+    approvers: Approvers | None, tally: _Tally, change: _PolicyChange, problems: list[str]
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]:
+    """Step 7, policy change and roles: each required role's state, plus the policy-change role's."""
+    roles: dict[str, dict[str, Any]] = {}
+    required: list[dict[str, Any]] = []
+    for name in approvers.required_roles if approvers else []:
+        assert approvers is not None
+        q, n = approvers.roles[name].quorum, len(tally.counted.get(name, []))
+        required.append({"role": name, "quorum": q})
+        roles[name] = {
+            "role": name,
+            "quorum": q,
+            "counted": n,
+            "approvers": tally.counted.get(name, []),
+            "satisfied": n >= q,
+        }
+    if not change.changed:
+        return roles, required, None
+    pc_role = approvers.policy_change_role if approvers else None
+    pc_list = change.base_approvers if change.base_approvers is not None else approvers
+    if pc_role is None:
+        problems.append(
+            "the release range changes policy data (" + ", ".join(change.paths[:5])
+            + ") but policy data names no policy_change_role to approve that"
+        )  # fmt: skip
+    else:
+        q = pc_list.roles[pc_role].quorum if pc_list and pc_role in pc_list.roles else 1
+        n = len(tally.policy_change)
+        roles[POLICY_CHANGE] = {
+            "role": pc_role,
+            "quorum": q,
+            "counted": n,
+            "approvers": tally.policy_change,
+            "satisfied": n >= q,
+        }
+        required.append({"role": pc_role, "quorum": q, "policy_change": True})
+    detail = {
+        "role": pc_role,
+        "paths": change.paths,
+        "approvers_list": "base" if change.base_approvers is not None else "current",
+        "counted": tally.policy_change,
+    }
+    return roles, required, detail
 
 
 def check_signoffs(
@@ -297,228 +574,40 @@ def check_signoffs(
     the range changes policy data). Raises InputError (not a repository, bad approvers list) or
     GateFailure (no git); everything about individual approvals is data in the result.
     """
-    opts = range_options or RangeOptions()
-    now = opts.now or dt.datetime.now(dt.timezone.utc)
     runner, _top = open_repository(root)
     approvers = parse_approvers(approvals_config)
-    head, base, base_ref, complete, shallow = _resolve_range(runner, opts)
-    rev_range = f"{base}..{head}" if base else head
-    subject = ReleaseSubject(
-        subject.model,
-        subject.version,
-        normalize_digest(subject.model_digest),
-        normalize_digest(subject.manifest_digest),
-        subject.watched_paths,
-        subject.policy_paths,
+    rng = _range_step(runner, range_options or RangeOptions())
+    subject = dataclasses.replace(
+        subject,
+        model_digest=normalize_digest(subject.model_digest),
+        manifest_digest=normalize_digest(subject.manifest_digest),
     )
-    problems: list[str] = []
-    if not complete:
-        problems.append(
-            "the release range is incomplete: this is a shallow clone and the previous release is not "
-            "in it; fetch the full history and tags (fetch-depth: 0)"
-        )
-
-    source = GitTagSource(runner, trailer_range=rev_range)
+    source = GitTagSource(runner, trailer_range=rng.rev_range)
     authors, _trailers = source.scan_range()
-
-    policy_changed_paths: list[str] = []
-    if base and subject.policy_paths:
-        policy_changed_paths = _lines(
-            runner.check(["diff", "--name-only", "--no-renames", base, head, "--", *subject.policy_paths])
-        )
-    policy_change = bool(policy_changed_paths)
-
-    base_approvers: Approvers | None = None
-    if policy_change and base and base_approvals_loader is not None:
-        base_approvers = parse_approvers(base_approvals_loader(runner, base))
-
+    change = _policy_change_step(runner, rng, subject, base_approvals_loader)
     sources: list[ApprovalSource] = [source, *extra_sources]
-    found: list[tuple[ApprovalSource, FoundApproval]] = [(s, f) for s in sources for f in s.find()]
-    found.sort(key=lambda sf: (sf[1].time or 0, sf[1].id))
+    found = sorted(((s, f) for s in sources for f in s.find()), key=lambda sf: (sf[1].time or 0, sf[1].id))
     outcomes = [ApprovalOutcome(f) for _, f in found]
-
-    if approvers is None:
-        problems.append("policy data names no approvers (approvals.roles); no approval can count")
-    elif not approvers.required_roles:
-        problems.append("policy data requires no approval role (approvals.required_roles is empty)")
-
-    # 1-2: well-formed, for this release, bound to the current digests
-    candidates: list[ApprovalOutcome] = []
-    for o in outcomes:
-        f, p = o.found, o.found.payload
-        if f.problem or p is None:
-            o.reason = f.problem or "not an approval record"
-        elif approvers is None:
-            o.reason = "no approvers are configured in policy data"
-        elif p.role not in approvers.roles:
-            o.reason = f"role {p.role!r} is not defined in policy data (approvals.roles)"
-        elif (p.model, p.version) != (subject.model, subject.version):
-            o.reason = f"approves {p.model} {p.version}, not this release ({subject.model} {subject.version})"
-        elif normalize_digest(p.model_digest) != subject.model_digest:
-            o.reason = (
-                f"bound to model digest {p.model_digest}, but the model now has {subject.model_digest}: "
-                "the model changed after approval"
-            )
-        elif normalize_digest(p.manifest_digest) != subject.manifest_digest:
-            o.reason = (
-                f"bound to manifest digest {p.manifest_digest}, but the manifest now has "
-                f"{subject.manifest_digest}: the manifest changed after approval"
-            )
-        else:
-            candidates.append(o)
-
-    # 3: ancestry and no change since the approved commit (one pair of git calls per distinct commit)
-    watched = [*subject.watched_paths, *subject.policy_paths]
-    commit_problem: dict[str, str | None] = {}
-    for o in candidates:
-        c = o.found.payload.commit if o.found.payload else ""
-        if c in commit_problem:
-            continue
-        if c == head:
-            commit_problem[c] = None
-            continue
-        r = runner.run(["merge-base", "--is-ancestor", c, head])
-        if r.status == 1:
-            commit_problem[c] = (
-                f"approved commit {c[:12]} is not the release commit {head[:12]} or an ancestor of it"
-            )
-            continue
-        if r.status != 0:
-            commit_problem[c] = f"approved commit {c[:12]} is not in this clone" + (
-                " (shallow clone: fetch with fetch-depth: 0)" if shallow else ""
-            )
-            continue
-        changed = (
-            _lines(runner.check(["diff", "--name-only", "--no-renames", c, head, "--", *watched]))
-            if watched
-            else []
-        )
-        commit_problem[c] = (
-            f"approved commit {c[:12]} is an ancestor, but {', '.join(changed[:5])} changed since"
-            if changed
-            else None
-        )
-    still: list[ApprovalOutcome] = []
-    for o in candidates:
-        problem = commit_problem[o.found.payload.commit if o.found.payload else ""]
-        if problem:
-            o.reason = problem
-        else:
-            still.append(o)
-
-    # 4: signatures, through git, batched per source
-    assert approvers is not None or not still
-    checks: dict[str, SignatureCheck] = {}
-    if still and approvers is not None:
-        verifying = _merged_for_verification(approvers, base_approvers)
-        for s in sources:
-            mine = [o.found for o in still if any(f is o.found for src, f in found if src is s)]
-            if mine:
-                checks.update(s.verify(mine, verifying))
-    gpg = shutil.which("gpg") or shutil.which("gpg2") or "gpg"
-    pgp = _PGPFingerprints(gpg)
-    counted: dict[str, list[str]] = {}
-    pc_counted: list[str] = []
-    pc_role = approvers.policy_change_role if approvers else None
-    pc_list = base_approvers if base_approvers is not None else approvers
-    for o in still:
-        assert approvers is not None and o.found.payload is not None
-        role = o.found.payload.role
-        check = checks.get(o.found.id) or SignatureCheck(False, "signature was not checked")
-        o.key = check.fingerprint or check.primary_fingerprint
-        if not check.verified:
-            o.reason = check.reason
-            continue
-        o.verified = True
-        member = _member_for(approvers, role, check, pgp)
-        if member is None:
-            listed = _roles_listing(approvers, check, pgp)
-            who = f"key {o.key}" if o.key else f"identity {check.person}"
-            o.reason = (
-                f"{who} is listed for role(s) {', '.join(listed)}, not for {role!r}"
-                if listed
-                else f"{who} is not listed for any role in the approvers list"
-            )
-            continue
-        window = _window_problem(member, check, now)
-        if window:
-            o.reason = window
-            continue
-        o.signer = member.person
-        if approvers.separation_of_duties and member.person in authors:
-            o.reason = (
-                f"self-approval: {member.person} authored commits in the release range "
-                "(separation of duties is on)"
-            )
-            continue
-        if member.person in counted.setdefault(role, []):
-            o.reason = (
-                f"{member.person} is already counted for role {role!r}: a quorum counts distinct people"
-            )
-            continue
-        counted[role].append(member.person)
-        o.counted = True
-        o.counts_for.append(role)
-        o.reason = f"counts for role {role!r}: {check.reason}, bound to this model, manifest and commit"
-        if policy_change and pc_role == role and pc_list is not None:
-            pc_member = _member_for(pc_list, role, check, pgp)
-            if pc_member is not None and pc_member.person not in pc_counted:
-                pc_counted.append(pc_member.person)
-                o.counts_for.append(POLICY_CHANGE)
-                o.reason += "; also approves the policy-data change"
-
-    roles: dict[str, dict[str, Any]] = {}
-    required: list[dict[str, Any]] = []
-    if approvers is not None:
-        for name in approvers.required_roles:
-            q = approvers.roles[name].quorum
-            n = len(counted.get(name, []))
-            required.append({"role": name, "quorum": q})
-            roles[name] = {
-                "role": name,
-                "quorum": q,
-                "counted": n,
-                "approvers": counted.get(name, []),
-                "satisfied": n >= q,
-            }
-    pc_detail: dict[str, Any] | None = None
-    if policy_change:
-        if pc_role is None:
-            problems.append(
-                "the release range changes policy data ("
-                + ", ".join(policy_changed_paths[:5])
-                + ") but policy data names no policy_change_role to approve that"
-            )
-        else:
-            q = pc_list.roles[pc_role].quorum if pc_list and pc_role in pc_list.roles else 1
-            roles[POLICY_CHANGE] = {
-                "role": pc_role,
-                "quorum": q,
-                "counted": len(pc_counted),
-                "approvers": pc_counted,
-                "satisfied": len(pc_counted) >= q,
-            }
-            required.append({"role": pc_role, "quorum": q, "policy_change": True})
-        pc_detail = {
-            "role": pc_role,
-            "paths": policy_changed_paths,
-            "approvers_list": "base" if base_approvers is not None else "current",
-            "counted": pc_counted,
-        }
+    problems = rng.problems + _config_problems(approvers)
+    still = _unchanged_since_step(runner, rng, subject, _candidates_step(outcomes, approvers, subject))
+    checks = _verification_step(sources, found, still, approvers, change)
+    tally = _quorum_step(still, checks, approvers, authors, change)
+    roles, required, pc_detail = _requirements(approvers, tally, change, problems)
     return SignoffResult(
-        commit=head,
-        range_base=base,
-        range_base_ref=base_ref,
-        range_complete=complete,
-        shallow=shallow,
+        commit=rng.head,
+        range_base=rng.base,
+        range_base_ref=rng.base_ref,
+        range_complete=rng.complete,
+        shallow=rng.shallow,
         subject=subject,
         approvers_configured=approvers is not None,
         required=required,
         roles=roles,
         outcomes=outcomes,
-        policy_change=policy_change,
-        policy_change_paths=policy_changed_paths,
+        policy_change=change.changed,
+        policy_change_paths=change.paths,
         policy_change_approval=pc_detail,
         problems=problems,
         authors=authors,
+        range_basis=rng.basis,
     )

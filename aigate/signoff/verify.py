@@ -16,9 +16,11 @@ from the key's fingerprint, not by git.
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -88,8 +90,9 @@ def trust_setup(
     revoked.write_text(
         "".join(f"{k.keytype} {k.blob}\n" for k in approvers.revoked_ssh_keys), encoding="utf-8"
     )
+    program = _ssh_program(tmp)
     config = [
-        "gpg.ssh.program=ssh-keygen",
+        f"gpg.ssh.program={program}",
         f"gpg.ssh.allowedSignersFile={allowed}",
         f"gpg.ssh.revocationFile={revoked}",
         f"gpg.program={gpg}",
@@ -98,7 +101,9 @@ def trust_setup(
     ]
     home = tmp / "gnupg"
     home.mkdir(mode=0o700)
-    env = {"GNUPGHOME": str(home)}
+    # ssh-keygen judges the key's validity window at the time of this run (local time, as
+    # ssh-keygen reads it), never at the tag's own time, which its author sets
+    env = {"GNUPGHOME": str(home), "AIGATE_VERIFY_TIME": time.strftime("%Y%m%d%H%M%S", time.localtime())}
     keys = approvers.all_pgp_keys()
     if need_pgp and keys:
         # a key that does not import cannot verify anything: the signature check then
@@ -110,6 +115,40 @@ def trust_setup(
             check=False,
         )
     return config, env
+
+
+_SSH_WRAPPER = """#!/bin/sh
+# aigate: ssh-keygen, with the verification time set to the time of the run. git passes
+# -Overify-time=<the tag's time>; that time is chosen by whoever made the tag.
+keygen=$1; shift
+verifying=0
+for a do
+  shift
+  case $a in
+    -Overify-time=*) continue ;;
+    verify) verifying=1 ;;
+  esac
+  set -- "$@" "$a"
+done
+if [ "$verifying" = 1 ]; then
+  exec "$keygen" -Overify-time="$AIGATE_VERIFY_TIME" "$@"
+fi
+exec "$keygen" "$@"
+"""
+
+
+def _ssh_program(tmp: Path) -> str:
+    """A wrapper around the real ``ssh-keygen`` that sets ``-Overify-time`` to the run's time.
+
+    Validity (``valid-before``/``valid-after``, any letter case) stays ssh-keygen's own verdict;
+    only the time it is judged at is aigate's."""
+    keygen = shutil.which("ssh-keygen") or "ssh-keygen"
+    wrapper = tmp / "ssh-keygen-now"
+    wrapper.write_text(
+        _SSH_WRAPPER.replace("keygen=$1; shift", f"keygen={shlex.quote(keygen)}"), encoding="utf-8"
+    )
+    wrapper.chmod(0o700)
+    return str(wrapper)
 
 
 def _ssh_result(status: int, text: str, approvers: Approvers, embedded: str | None) -> SignatureCheck:

@@ -138,7 +138,7 @@ class Attack:
         self.write(rel, yaml.safe_dump(data, sort_keys=False))
 
     # --- approvals through the real CLI -----------------------------------------------------
-    def approve(self, signer: str, role: str, *extra: str) -> Run:
+    def approve(self, signer: str, role: str, *extra: str, env: dict[str, str] | None = None) -> Run:
         """``aigate approve --role ROLE`` signed with ``signer``'s real ssh key."""
         ident = self.keys.ssh[signer]
         for k, v in (
@@ -148,7 +148,7 @@ class Attack:
             ("user.email", ident.email),
         ):
             self.git("config", k, v)
-        run = self.aigate("approve", "--role", role, "-C", str(self.root), *extra)
+        run = self.aigate("approve", "--role", role, "-C", str(self.root), *extra, env=env)
         if run.returncode != 0:
             raise AssertionError(f"approve failed:\n{run}")
         self.git("config", "user.name", AUTHOR[0])
@@ -186,6 +186,12 @@ class Attack:
         """The flags that hand this run the previous releases (verified against the CI key)."""
         store = self.tmp / "store"
         return ["--bundles", str(store), "--verify-key", str(self.tmp / "signing.pub")]
+
+    def org_data(self, data: dict[str, Any] | None = None) -> str:
+        """The organisation's policy data outside the project (``a.tmp/org-policy.yaml``): its path."""
+        path = self.tmp / "org-policy.yaml"
+        path.write_text(yaml.safe_dump(data if data is not None else self.policy(), sort_keys=False))
+        return str(path)
 
     def check_args(self, *extra: str, data: str | None = "policy-data.yaml") -> list[str]:
         """``check --dry-run -C ROOT --data policy-data.yaml --format json`` plus ``extra``."""

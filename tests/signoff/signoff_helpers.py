@@ -172,6 +172,7 @@ class Project:
     approvals: dict[str, Any]
     policy_file: str = "policy/approvals.yaml"
     options: dict[str, Any] = field(default_factory=dict)
+    base_commit: str = ""  # the previous release's commit (what its verified bundle records)
 
     def git(self, *args: str, **kw: Any) -> str:
         return run(["git", *args], cwd=self.root, **kw).strip()
@@ -234,9 +235,14 @@ class Project:
             manifest_path=self.root / "aigate.yaml",
             manifest_digest=hashlib.sha256(raw).hexdigest(),
             policy_data={"approvals": copy.deepcopy(approvals if approvals is not None else self.approvals)},
-            options={"signoffs": {"policy_paths": [str(self.root / self.policy_file)], **options}},
+            options={"signoffs": {"policy_paths": [str(self.root / self.policy_file)], **self.base(), **options}},
         )
         return SignoffsCollector().collect(ctx)
+
+    def base(self) -> dict[str, str]:
+        """The range base the gate would pass: the previous release's commit (here: v1.0.0's, as a
+        verified bundle would record it; the tag itself never anchors anything)."""
+        return {"base": self.base_commit, "basis": "evidence"} if self.base_commit else {}
 
     def signoffs(self, approvals: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
         data: dict[str, Any] = self.collect(approvals, **options).data
@@ -275,6 +281,7 @@ def make_project(tmp_path: Path, keys: Keys) -> Any:
             },
         )
         project.git("tag", "v1.0.0")
+        project.base_commit = project.git("rev-parse", "HEAD")
         project.commit(
             "release 1.1.0",
             {

@@ -26,7 +26,7 @@ def test_two_valid_approvals_satisfy_every_required_role(project: Project) -> No
     assert by_id(data, b)["signer"] == "bob@example.com"
     assert by_id(data, b)["key"].startswith("SHA256:")
     assert data["missing"] == [] and data["problems"] == []
-    assert data["range"]["base_ref"] == "v1.0.0"
+    assert data["range"]["base_ref"] == project.base_commit  # the recorded commit, never a tag name
     # the bundle file lists the same approvals with their reasons
     bundle = json.loads(evidence.files["signoffs.json"])
     assert {x["id"] for x in bundle["approvals"]} == {a, b}
@@ -136,13 +136,16 @@ def test_model_digest_reuses_the_artifacts_collectors_hashes(project: Project) -
     assert SignoffsCollector().collect(ctx).data["model_digest"] != data["model_digest"]
 
 
-def test_range_base_is_the_previous_release_tag(project: Project) -> None:
-    """The release commit's own tag is not its base; a glob keeps non-release tags out."""
+def test_a_tag_never_anchors_the_range(project: Project) -> None:
+    """Tags are not evidence: with no base from a verified previous release the range is the whole
+    history (from the first commit), whatever tags point into it (issue 10, high #2)."""
     project.commit("docs", {"README.md": "docs\n"})
     project.git("tag", "docs-snapshot")
     project.commit("more", {"README.md": "more\n"})
-    project.git("tag", "v1.1.0")  # CI triggered by the release tag itself
-    assert project.signoffs()["range"]["base_ref"] == "docs-snapshot"
-    data = project.signoffs(release_tag_glob="v*")
-    assert data["range"]["base_ref"] == "v1.0.0"
-    assert data["range"]["base"] == project.git("rev-parse", "v1.0.0^{commit}")
+    project.git("tag", "v1.1.0")
+    data = project.signoffs(base="root", basis="none")
+    assert data["range"]["base"] is None and data["range"]["base_ref"] is None
+    assert data["range"]["basis"] == "none"
+    given = project.signoffs()  # the base the gate passes: the previous release's recorded commit
+    assert given["range"]["base"] == project.git("rev-parse", "v1.0.0^{commit}")
+    assert given["range"]["basis"] == "evidence"
