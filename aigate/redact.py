@@ -169,14 +169,14 @@ _HARMLESS_VALUE = re.compile(
     r"(?i)^(?:|\[REDACTED\]|true|false|null|none|yes|no|~|\d{1,12}|sha256:[0-9a-f]{64}|arn:[^\s]*"
     r"|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\*+|<[^>]*>|env:[A-Za-z_][A-Za-z0-9_]*)$"
 )
-_JSON_PAIR = re.compile(r'"(?P<k>[^"\\\n]{1,100})"(?P<sep>\s*:\s*)"(?P<v>(?:[^"\\\n]|\\.){0,65536})"')
+_JSON_PAIR = re.compile(r'"(?P<k>[^"\\\n]{1,100})"(?P<sep>\s*:\s*)"(?P<v>[^"\\\n]*(?:\\.[^"\\\n]*)*)"')
 _LINE_PAIR = re.compile(
     r"(?im)^(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?)(?P<k>[A-Za-z_][A-Za-z0-9_.\-]{0,100})"
     r"(?P<sep>[ \t]*[:=][ \t]*)(?P<v>[^\s\[{|>\"'#][^\r\n]{0,65535}|\"[^\"\r\n]{0,65535}\"|'[^'\r\n]{0,65535}')"
     r"[ \t]*$"
 )
 _INLINE_PAIR = re.compile(
-    r"(?i)\b(?P<k>[A-Za-z_][A-Za-z0-9_.\-]{0,100})(?P<sep>=|:[ \t]*)(?P<v>[^\s\"'\\,;&<>]{1,4096})"
+    r"(?i)\b(?P<k>[A-Za-z_][A-Za-z0-9_.\-]{0,100})(?P<sep>=|:[ \t]*)(?P<v>[^\s\"'\\,;&<>{}\[\]()]{1,4096})"
 )
 
 
@@ -211,17 +211,25 @@ def is_secret_field(name: str) -> bool:
 
 
 def _pair_sub(text: str, rx: re.Pattern[str], counter: list[int]) -> str:
-    def repl(m: re.Match[str]) -> str:
+    """Replace the value of every ``name<sep>value`` match whose name is a credential's.
+
+    A match whose name is harmless is skipped only up to its value, not past it, so that
+    ``url: https://h/?access_token=...`` still finds the pair nested in the value.
+    """
+    parts: list[str] = []
+    pos = done = 0
+    while (m := rx.search(text, pos)) is not None:
         value = m.group("v")
         bare = value.strip("\"'").strip()
         if not is_secret_field(m.group("k")) or _HARMLESS_VALUE.match(bare):
-            return m.group(0)
+            pos = m.start("v") if m.start("v") > m.start() else m.end()
+            continue
         counter[0] += 1
         quote = value[0] if value[:1] in ("'", '"') and rx is _LINE_PAIR else ""
-        start = m.start("v") - m.start(0)
-        return m.group(0)[:start] + quote + REDACTED + quote + m.group(0)[m.end("v") - m.start(0) :]
-
-    return rx.sub(repl, text)
+        parts.append(text[done : m.start("v")] + quote + REDACTED + quote)
+        pos = done = m.end("v")
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def redact_text_counted(text: str) -> tuple[str, int]:
@@ -245,9 +253,18 @@ def redact_text_counted(text: str) -> tuple[str, int]:
         out, n = _URL_TOKEN_USER.subn(lambda m: f"{m.group(1)}{REDACTED}@", out)
         counter[0] += n
     if any(word in lower for word in _FIELD_WORDS) and _FIELD_NAME.search(out):
-        for rx in (_JSON_PAIR, _LINE_PAIR, _INLINE_PAIR):
-            out = _pair_sub(out, rx, counter)
+        out = "".join(_pair_line(line, counter) for line in out.splitlines(keepends=True))
     return out, counter[0]
+
+
+def _pair_line(line: str, counter: list[int]) -> str:
+    """The name-based pass over one line, run only where a credential word and a separator occur."""
+    low = line.lower()
+    if ("=" not in line and ":" not in line) or not any(word in low for word in _FIELD_WORDS):
+        return line
+    for rx in (_JSON_PAIR, _LINE_PAIR, _INLINE_PAIR):
+        line = _pair_sub(line, rx, counter)
+    return line
 
 
 def redact_output(text: str) -> str:
