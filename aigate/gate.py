@@ -63,11 +63,12 @@ class CheckConfig:
     namespaces: tuple[str, ...] = ()
     all_namespaces: bool = False
     fail_on_warn: bool = False
-    engine: str = "embedded"
+    engine: str = "embedded"  # embedded (OPA Go where installed, else regopy) | opa-go | regopy | opa
+    cross_check: bool | None = None  # both embedded engines; None: on in CI when both are installed
     opa_url: str | None = None
     opa_token: str | None = None
     opa_ca: str | None = None  # CA bundle for an https OPA server (verification is always on)
-    opa_timeout: float = 10.0  # total deadline per request to the OPA server
+    opa_timeout: float = 30.0  # total deadline per request to the OPA server
     opa_preloaded: bool = False  # query aigate's library already loaded on the server as a bundle
     policy_bundle_key: str | None = None  # public key (or HMAC secret file) OPA bundles must be signed with
     dry_run: bool = False
@@ -101,8 +102,71 @@ class CheckResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def make_engine(config: CheckConfig) -> Engine:
+ENGINES = ("embedded", "opa-go", "regopy", "opa")
+
+
+def engine_name(config: CheckConfig) -> str:
+    """The engine that judges: ``embedded`` is OPA's Go engine where its wheel loads, else regopy."""
     if config.engine == "embedded":
+        from aigate.policy import opago
+
+        return "opa-go" if opago.available() else "regopy"
+    return config.engine
+
+
+def in_ci(env: dict[str, str] | None = None) -> bool:
+    """``CI`` set to a truthy value, as GitHub Actions (``true``) and GitLab CI (``true``) set it."""
+    value = (os.environ if env is None else env).get("CI", "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
+
+
+def cross_check_enabled(config: CheckConfig) -> bool:
+    """Whether both embedded engines judge: the flag, else on in CI when both are installed.
+
+    An explicit ``--cross-check`` without OPA's Go engine is a usage error (it could not be
+    honoured); the automatic default quietly stays off where only one engine exists.
+    """
+    from aigate.policy import opago
+
+    if config.cross_check is False or config.engine == "opa":
+        if config.cross_check and config.engine == "opa":
+            raise UsageError("--cross-check compares the two embedded engines; it does not apply to --engine opa")
+        return False
+    if config.cross_check:
+        if not opago.available():
+            raise UsageError(
+                "--cross-check needs OPA's Go engine",
+                hint="pip install --ignore-requires-python opa-golib-python-bindings==0.4.4",
+            )
+        return True
+    return in_ci() and opago.available()
+
+
+def judged_by(config: CheckConfig) -> str:
+    """The engine whose answer the decision carries (under the cross-check: OPA's Go engine)."""
+    return "opa-go" if cross_check_enabled(config) else engine_name(config)
+
+
+def make_engine(config: CheckConfig) -> Engine:
+    name = engine_name(config)
+    if name not in ENGINES:
+        raise UsageError(f"unknown engine {config.engine!r}; choose {', '.join(ENGINES)}")
+    if cross_check_enabled(config):
+        from aigate.policy.crosscheck import CrossCheckEngine
+        from aigate.policy.embedded import EmbeddedEngine
+        from aigate.policy.opago import OpaGoEngine
+
+        return CrossCheckEngine(OpaGoEngine(), EmbeddedEngine())
+    if name == "opa-go":
+        from aigate.policy import opago
+
+        if not opago.available():
+            raise UsageError(
+                "--engine opa-go needs OPA's Go engine wheel",
+                hint="pip install --ignore-requires-python opa-golib-python-bindings==0.4.4",
+            )
+        return opago.OpaGoEngine()
+    if name == "regopy":
         from aigate.policy.embedded import EmbeddedEngine
 
         return EmbeddedEngine()
@@ -118,7 +182,7 @@ def make_engine(config: CheckConfig) -> Engine:
             timeout=config.opa_timeout,
             preloaded=config.opa_preloaded,
         )
-    raise UsageError(f"unknown engine {config.engine!r}; choose embedded or opa")
+    raise UsageError(f"unknown engine {config.engine!r}; choose {', '.join(ENGINES)}")
 
 
 def evidence_time(git: dict[str, Any] | None) -> int:
@@ -275,7 +339,8 @@ def build_input(
             "mode": "dry-run" if config.dry_run else "record",
             "fast": config.fast,
             "policy_digest": policy_digest,
-            "engine": config.engine,
+            "engine": judged_by(config),
+            "cross_check": cross_check_enabled(config),
             "now_epoch": now_epoch,
             "manifest_digest": "sha256:" + manifest.digest,
             "signing": signing_kind(config),
@@ -335,7 +400,7 @@ def run_check(config: CheckConfig) -> CheckResult:
             all_namespaces=config.all_namespaces,
         )
         namespaces = select_namespaces(user, selection)
-        precheck_user_policies(user, namespaces, config.engine)
+        precheck_user_policies(user, namespaces, "regopy" if cross_check_enabled(config) else engine_name(config))
     modules = list(builtin.modules) + (list(user.modules) if user else [])
     policy_digest = _policy_digest(builtin, user)
     timings["load"] = time.perf_counter() - t0
@@ -475,6 +540,8 @@ def decide(
         fail_on_warn=config.fail_on_warn,
         dry_run=config.dry_run,
         meta={
+            "engine": judged_by(config),
+            "cross_check": cross_check_enabled(config),
             "waivers": active,
             "required_levels": required,
             "policy_data_source": policy_data.source,
