@@ -225,7 +225,9 @@ def _pair_sub(text: str, rx: re.Pattern[str], counter: list[int]) -> str:
             pos = m.start("v") if m.start("v") > m.start() else m.end()
             continue
         counter[0] += 1
-        quote = value[0] if value[:1] in ("'", '"') and rx is _LINE_PAIR else ""
+        # a whole-line value keeps its quotes, and a bare one gains them: YAML would read a bare
+        # [REDACTED] as a list (inside a string or URL no quote may be added)
+        quote = (value[0] if value[:1] in ("'", '"') else '"') if rx is _LINE_PAIR else ""
         parts.append(text[done : m.start("v")] + quote + REDACTED + quote)
         pos = done = m.end("v")
     parts.append(text[done:])
