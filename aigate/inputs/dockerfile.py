@@ -9,6 +9,7 @@ items, ENV/LABEL into keys and values (quotes kept), a shell form into one strin
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from typing import Any
@@ -17,7 +18,9 @@ from aigate.inputs.interface import InputParser, missing_library, one, parse_err
 from aigate.yamlload import Document
 
 _DIRECTIVE = re.compile(r"^\s*(syntax|escape|check)\s*=", re.IGNORECASE)
-_WORD = re.compile(r"""(?:"(?:\\.|[^"\\])*"|'[^']*'|\\.|[^\s"'\\])+""")  # quotes kept, as BuildKit's node has them
+_WORD = re.compile(
+    r"""(?:"(?:\\.|[^"\\])*"|'[^']*'|\\.|[^\s"'\\])+"""
+)  # quotes kept, as BuildKit's node has them
 _STRING = {"workdir", "user", "stopsignal", "maintainer"}  # BuildKit's parseString: one value
 _MAYBE_JSON = {"run", "cmd", "entrypoint", "shell"}  # JSON array, else the rest as one value
 _MAYBE_JSON_LIST = {"copy", "add", "volume"}  # JSON array, else whitespace-separated
@@ -95,8 +98,9 @@ class DockerfileParser(InputParser):
             from dockerfile_parse import DockerfileParser as _Parser
         except ImportError:
             raise missing_library(self.name, "dockerfile-parse") from None
-        parser = _Parser(fileobj=None, env_replace=False)
-        parser.content = text_of(raw, file)
+        text_of(raw, file)  # UTF-8 or a clean InputError naming the file
+        # fileobj, never a path: dockerfile-parse without one reads and *writes* ./Dockerfile
+        parser = _Parser(fileobj=io.BytesIO(raw), env_replace=False)
         commands: list[dict[str, Any]] = []
         comments: list[str] = []
         stage = -1

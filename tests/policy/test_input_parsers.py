@@ -169,3 +169,20 @@ def test_combine_is_conftests_shape(tmp_path: Path) -> None:
         {"path": str(tmp_path / "b.yaml"), "contents": {"kind": "b"}},
         {"path": str(tmp_path / "b.yaml"), "contents": {"kind": "c"}},
     ]
+
+
+def test_dockerfile_parsing_touches_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # dockerfile-parse without a file object reads and writes ./Dockerfile of the working directory
+    monkeypatch.chdir(tmp_path)
+    PARSERS["dockerfile"].parse(b"FROM a\n", "elsewhere/Dockerfile")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "Dockerfile").write_text("FROM original\n")
+    cmds = PARSERS["dockerfile"].parse(b"FROM other\n", "elsewhere/Dockerfile")[0].data
+    assert cmds[0]["Value"] == ["other"] and (tmp_path / "Dockerfile").read_text() == "FROM original\n"
+
+
+def test_parsing_a_dockerfile_writes_nothing_to_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dockerfile-parse given no file object reads and writes ./Dockerfile; aigate must never do that."""
+    monkeypatch.chdir(tmp_path)
+    PARSERS["dockerfile"].parse(b"FROM alpine:3\nUSER root\n", "elsewhere/Dockerfile")
+    assert list(tmp_path.iterdir()) == []
