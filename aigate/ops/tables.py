@@ -36,13 +36,6 @@ def numeric_modules() -> tuple[Any, Any]:
     return numpy, scipy.special
 
 
-def encode(np: Any, values: Any) -> tuple[Any, list[str]]:
-    """Strings as integer codes plus their categories (first-seen order); one dict lookup each."""
-    index: dict[str, int] = {}
-    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values))
-    return codes, list(index)
-
-
 @dataclass
 class Column:
     """One column of one dataset: numeric values, or categorical codes into ``categories``."""
@@ -186,6 +179,7 @@ class CsvTable(Table):
         width = len(self.columns)
         parts: list[list[Any]] = [[] for _ in self.columns]
         kinds = ["categorical" if c in self._forced else None for c in self.columns]
+        vocab: list[dict[str, int]] = [{} for _ in self.columns]
         chunk: list[list[str]] = []
         rows = 0
         rows_iter = self._rows()
@@ -200,11 +194,11 @@ class CsvTable(Table):
             chunk.append(row)
             if len(chunk) >= CHUNK_ROWS:
                 rows += len(chunk)
-                self._convert(np, chunk, parts, kinds)
+                self._convert(np, chunk, parts, kinds, vocab)
                 chunk = []
         rows += len(chunk)
         if chunk:
-            self._convert(np, chunk, parts, kinds)
+            self._convert(np, chunk, parts, kinds, vocab)
         self.rows = rows
         out: dict[str, Column] = {}
         for i, name in enumerate(self.columns):
@@ -213,14 +207,19 @@ class CsvTable(Table):
                     name, numeric=np.concatenate(parts[i]) if parts[i] else np.empty(0), total=rows
                 )
             else:
-                cat = np.concatenate(parts[i]) if parts[i] else np.empty(0, dtype=object)
-                codes, categories = encode(np, cat)
-                out[name] = Column(name, codes=codes, categories=categories, total=rows)
+                codes = np.concatenate(parts[i]) if parts[i] else np.empty(0, dtype=np.int64)
+                out[name] = Column(name, codes=codes, categories=list(vocab[i]), total=rows)
         return out
 
     def _convert(
-        self, np: Any, chunk: list[list[str]], parts: list[list[Any]], kinds: list[str | None]
+        self,
+        np: Any,
+        chunk: list[list[str]],
+        parts: list[list[Any]],
+        kinds: list[str | None],
+        vocab: list[dict[str, int]],
     ) -> None:
+        """One chunk, column-wise: floats, or codes into the column's vocabulary (never strings)."""
         for i, values in enumerate(zip(*chunk, strict=True)):
             strings = np.array(values, dtype=object)
             present = strings[strings != ""]
@@ -234,7 +233,12 @@ class CsvTable(Table):
                     kinds[i] = "numeric"
                     parts[i].append(floats[np.isfinite(floats)])
                     continue
-            parts[i].append(present)
+            index = vocab[i]
+            parts[i].append(
+                np.fromiter(
+                    (index.setdefault(v, len(index)) for v in present), dtype=np.int64, count=len(present)
+                )
+            )
 
 
 def _floats(np: Any, present: Any) -> Any:
