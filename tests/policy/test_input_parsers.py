@@ -181,8 +181,27 @@ def test_dockerfile_parsing_touches_no_file(tmp_path: Path, monkeypatch: pytest.
     assert cmds[0]["Value"] == ["other"] and (tmp_path / "Dockerfile").read_text() == "FROM original\n"
 
 
-def test_parsing_a_dockerfile_writes_nothing_to_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parsing_a_dockerfile_writes_nothing_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """dockerfile-parse given no file object reads and writes ./Dockerfile; aigate must never do that."""
     monkeypatch.chdir(tmp_path)
     PARSERS["dockerfile"].parse(b"FROM alpine:3\nUSER root\n", "elsewhere/Dockerfile")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_jsonnet_is_evaluated_under_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aigate.inputs.jsonnet as jsonnet
+
+    assert PARSERS["jsonnet"].parse(b"{a: 1 + 2, b: [x * 2 for x in [1, 2]]}", "a.jsonnet")[0].data == {
+        "a": 3,
+        "b": [2, 4],
+    }
+    with pytest.raises(InputError, match="import"):
+        PARSERS["jsonnet"].parse(b'import "/etc/passwd"', "a.jsonnet")
+    monkeypatch.setattr(jsonnet, "CPU_SECONDS", 1)
+    with pytest.raises(InputError) as err:
+        PARSERS["jsonnet"].parse(
+            b"local f(n) = if n == 0 then 0 else 1 + f(n - 1) + f(n - 1); f(80)", "loop.jsonnet"
+        )
+    assert err.value.position is not None and err.value.position.file == "loop.jsonnet"
