@@ -110,10 +110,40 @@ def _read_stdin() -> bytes:
     return data
 
 
+_SHAPE = Limits()
+
+
+def check_shape(docs: list[Document], file: str, limits: Limits = _SHAPE) -> list[Document]:
+    """Every parser's output within the YAML loader's depth and node caps (iteratively)."""
+    for doc in docs:
+        stack: list[tuple[object, int]] = [(doc.data, 1)]
+        nodes = 0
+        while stack:
+            value, depth = stack.pop()
+            nodes += 1
+            if depth > limits.max_depth:
+                raise InputError(f"document nests deeper than {limits.max_depth}", position=Position(file))
+            if nodes > limits.max_nodes:
+                raise InputError(f"document has more than {limits.max_nodes} values", position=Position(file))
+            if isinstance(value, dict):
+                stack.extend((v, depth + 1) for v in value.values())
+            elif isinstance(value, list):
+                stack.extend((v, depth + 1) for v in value)
+    return docs
+
+
+def _parse(parser: InputParser, raw: bytes, file: str) -> list[Document]:
+    try:
+        docs = parser.parse(raw, file)
+    except RecursionError:
+        raise InputError("document nests too deeply", position=Position(file)) from None
+    return check_shape(docs, file)
+
+
 def load_input(path: str, override: str | None = None) -> InputFile:
     if path == "-":
         parser = resolve_parser(override or "yaml")
-        return InputFile("-", parser.name, parser.parse(_read_stdin(), "-"))
+        return InputFile("-", parser.name, _parse(parser, _read_stdin(), "-"))
     found = resolve_parser(override) if override else parser_for(path)
     if found is None:
         raise InputError(
@@ -122,7 +152,7 @@ def load_input(path: str, override: str | None = None) -> InputFile:
             hint=f"pass --parser NAME ({', '.join(sorted(PARSERS))})",
         )
     raw = read_bounded(Path(path), limits=Limits(max_bytes=MAX_INPUT_BYTES), what="input file", display=path)
-    return InputFile(path, found.name, found.parse(raw, path))
+    return InputFile(path, found.name, _parse(found, raw, path))
 
 
 def load_inputs(paths: tuple[str, ...], override: str | None = None) -> list[InputFile]:

@@ -83,6 +83,8 @@ class Hcl2Parser(InputParser):
         )
         try:
             data = hcl2.loads(text_of(raw, file), serialization_options=options)
+        except RecursionError:
+            raise  # named as nesting by the caller
         except Exception as exc:  # lark raises many kinds; each is bad input
             line = getattr(exc, "line", None)
             column = getattr(exc, "column", None)

@@ -205,3 +205,18 @@ def test_jsonnet_is_evaluated_under_limits(monkeypatch: pytest.MonkeyPatch) -> N
             b"local f(n) = if n == 0 then 0 else 1 + f(n - 1) + f(n - 1); f(80)", "loop.jsonnet"
         )
     assert err.value.position is not None and err.value.position.file == "loop.jsonnet"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.toml", "a = " + "[" * 2000 + "]" * 2000 + "\n"),
+        ("deep.xml", "<a>" * 200 + "</a>" * 200),
+        ("deep.tf", "a = " + "[" * 300 + "]" * 300 + "\n"),
+    ],
+)
+def test_deep_nesting_is_exit_2_not_a_crash(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(InputError, match="nests"):
+        load_input(str(path))
