@@ -128,10 +128,11 @@ def _push_target(push_to: str | None, dry_run: bool) -> Any:
     "--bundles",
     help="Earlier releases' bundles (chain, rollback target): a directory or oci://REGISTRY/REPOSITORY.",
 )
-@click.option("--since", help="Start of the release range (default: the previous release tag).")
 @click.option(
-    "--release-tags", help="Glob naming release tags, e.g. 'v*' (default: any tag outside aigate/)."
+    "--since",
+    help="Widen the release range to start at this ancestor commit (default: the previous verified release's).",
 )
+@click.option("--release-tags", help="Deprecated and ignored: tags never anchor the release range.")
 @click.option(
     "--verify-key",
     type=click.Path(dir_okay=False),
@@ -215,6 +216,12 @@ def command(
     from aigate.report import render
 
     pairs = pair_outputs(formats, outputs)
+    if release_tags is not None:
+        click.echo(
+            "aigate: --release-tags is ignored: the release range starts at the commit the previous "
+            "release's verified decision records, never at a tag (docs/signoffs.md)",
+            err=True,
+        )
     target = _push_target(push_to, dry_run)
     config = CheckConfig(
         root=project,

@@ -24,17 +24,16 @@ import datetime as dt
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import sys
 
 import yaml
 from aigate_cli import EXAMPLES, Run, aigate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "signoff"))  # real keys: tests/signoff
-from signoff_helpers import AUTHOR, PEOPLE, Keys, member  # noqa: E402
+from signoff_helpers import AUTHOR, PEOPLE, Keys, member
 
 GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
 

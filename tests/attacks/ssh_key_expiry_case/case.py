@@ -8,7 +8,7 @@ from attack_runner import Attack
 
 SEEN = "exit 0 on main 4f7583f: alice's expired key counted for security-lead"
 EXIT = 1
-MESSAGE = "security-lead"
+MESSAGE = "outside its validity window"
 
 
 def setup(a: Attack) -> list[str]:
