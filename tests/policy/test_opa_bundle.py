@@ -86,7 +86,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             capture_output=True,
         )
         out[kind], out[kind + ".pub"] = d / f"{kind}.pem", d / f"{kind}.pub"
-    (d / "hmac.key").write_bytes(b"s3cr3t-shared-hmac-key\n")
+    (d / "hmac.key").write_bytes(b"s3cr3t-shared-hmac-key-of-at-least-32-bytes\n")
     out["hmac"] = d / "hmac.key"
     return out
 
