@@ -310,15 +310,15 @@ def _policy_change_step(
     subject: ReleaseSubject,
     loader: Callable[[GitRunner, str], Any] | None,
 ) -> _PolicyChange:
-    """Step 2, policy change: policy data or policies changed in the range (working tree included)."""
-    if not subject.policy_paths:
+    """Step 2, policy change: policy data or policies changed in the range (working tree included).
+
+    Without a base (no verified previous release) there is no old bar to approve a change under:
+    the bar is the release tree's, which the gate reports as a warning (policydata.source_findings)."""
+    if not subject.policy_paths or not rng.base:
         return _PolicyChange([], None)
-    if rng.base:
-        paths = _lines(
-            runner.check(["diff", "--name-only", "--no-renames", rng.base, "--", *subject.policy_paths])
-        )
-    else:  # the whole history: every committed policy file is new in the range
-        paths = _lines(runner.check(["ls-files", "--", *subject.policy_paths]))
+    paths = _lines(
+        runner.check(["diff", "--name-only", "--no-renames", rng.base, "--", *subject.policy_paths])
+    )
     base_approvers = None
     if paths and rng.base and loader is not None:
         base_approvers = parse_approvers(loader(runner, rng.base))
