@@ -219,7 +219,7 @@ MALICIOUS: dict[str, tuple[str, Callable[[Path], None]]] = {
 
 @functools.cache
 def _sklearn_models() -> dict[str, object]:
-    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -233,6 +233,8 @@ def _sklearn_models() -> dict[str, object]:
         "forest": RandomForestClassifier(n_estimators=4, random_state=0).fit(x, y),
         "pipeline": make_pipeline(StandardScaler(), LogisticRegression()).fit(x, y),
         "tree": DecisionTreeRegressor(max_depth=3).fit(x, x[:, 1]),
+        # random_state objects pickle numpy's bit generators and SeedSequence
+        "hist-gboost": HistGradientBoostingClassifier(max_iter=3, random_state=np.random.RandomState(0)).fit(x, y),
     }
 
 

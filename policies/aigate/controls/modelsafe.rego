@@ -109,9 +109,10 @@ artifacts := object.get(input, "artifacts", [])
 
 # The organisation's allowlist of imported callables (policy data). An entry is an exact
 # callable ("collections.OrderedDict") or a module prefix ending in ".*" ("sklearn.*"). A prefix
-# admits classes only (a name that starts with an upper-case letter, no attribute path), never a
-# nested-pickle loader, and never anything under the modules in never_by_prefix: functions and
-# loaders need exact entries, so trusting a package never trusts its pickle.loads or os import.
+# admits classes only (a name that starts with an upper-case letter after any underscores, no
+# attribute path), never a nested-pickle loader, and never anything under the modules in
+# never_by_prefix: functions and loaders need exact entries, so trusting a package never trusts
+# its pickle.loads or os import.
 allow_entries := ({x | some x in util.conf(["modelsafe", "allow_globals"], [])} | {x | some x in util.conf(["modelsafe", "allow_globals_extra"], [])}) | sklearn_entries
 
 sklearn_entries := {x | some x in util.conf(["modelsafe", "sklearn_globals"], [])} if {
@@ -126,22 +127,36 @@ never_by_prefix := {
 	"timeit", "asyncio", "threading", "_thread", "gc", "tempfile", "glob", "urllib", "http",
 }
 
-ms_root_module(m) := split(m, ".")[0]
-
-ms_under(m, p) if m == p
-
-ms_under(m, p) if startswith(m, concat("", [p, "."]))
-
-ms_allowed(g) if allow_entries[g.callable]
-
-ms_allowed(g) if {
-	some e in allow_entries
-	endswith(e, ".*")
-	ms_under(g.module, trim_suffix(e, ".*"))
-	regex.match(`^[A-Z][A-Za-z0-9_]*$`, g.name)
-	not object.get(g, "loader", false)
-	not never_by_prefix[ms_root_module(g.module)]
+# Each distinct [module, name, loader] is judged once per query, however many files import it
+# (keys are written inline: on regopy a rule reached through a function is re-evaluated per call).
+import_keys contains [object.get(g, "module", ""), object.get(g, "name", ""), object.get(g, "loader", false) == true] if {
+	some a in artifacts
+	some fi in object.get(object.get(a, "safety", {}), "findings", [])
+	some g in object.get(fi, "imports", [])
+	is_object(g)
 }
+
+allowed_keys contains k if {
+	some k in import_keys
+	ms_allowed_key(k)
+}
+
+ms_allowed_key(k) if allow_entries[ms_callable(k)]
+
+ms_callable(k) := concat(":", [k[0], k[1]]) if contains(k[1], ".") else := concat(".", [k[0], k[1]])
+
+# module prefixes of the ".*" entries, as a set: each import costs one lookup per module level
+allow_prefixes := {trim_suffix(e, ".*") | some e in allow_entries; endswith(e, ".*")}
+
+ms_allowed_key(k) if {
+	not k[2]
+	parts := split(k[0], ".")
+	not never_by_prefix[parts[0]]
+	regex.match(`^_*[A-Z][A-Za-z0-9_]*$`, k[1])
+	some i in numbers.range(1, count(parts))
+	allow_prefixes[concat(".", array.slice(parts, 0, i))]
+}
+
 
 ms_describe(g) := util.say("%v", [g]) if not is_object(g)
 
@@ -157,15 +172,17 @@ ms_nested_text(g) := util.say(", nested in %v", [g.nested]) if object.get(g, "ne
 
 ms_called_text(g) := ", called" if object.get(g, "called", false) == true else := ", imported"
 
-file_findings contains [a.path, fi] if {
-	some a in artifacts
-	some fi in object.get(object.get(a, "safety", {}), "findings", [])
-	is_object(fi)
-}
 
 deny contains f if {
-	some [path, fi] in file_findings
-	bad := [g | some g in object.get(fi, "imports", []); not ms_allowed(g)]
+	some a in artifacts
+	path := a.path
+	some fi in object.get(object.get(a, "safety", {}), "findings", [])
+	is_object(fi)
+	imports := object.get(fi, "imports", [])
+	bad := array.concat(
+		[g | some g in imports; is_object(g); not allowed_keys[[object.get(g, "module", ""), object.get(g, "name", ""), object.get(g, "loader", false) == true]]],
+		[g | some g in imports; not is_object(g)],
+	)
 	count(bad) > 0
 	f := {
 		"rule": "disallowed-global",
@@ -285,7 +302,10 @@ warn contains f if {
 }
 
 warn contains f if {
-	some [path, fi] in file_findings
+	some a in artifacts
+	path := a.path
+	some fi in object.get(object.get(a, "safety", {}), "findings", [])
+	is_object(fi)
 	some note in object.get(fi, "notes", [])
 	f := {
 		"rule": "model-program",

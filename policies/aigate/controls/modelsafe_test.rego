@@ -160,3 +160,8 @@ test_basis_evidence_with_scan if {
 test_deny_malformed_import_entries if {
 	"disallowed-global" in t.rule_names(run_modelsafe(pickle_manifest, ms_imports_art(["posix.system"]), allow_cfg).deny)
 }
+
+test_prefix_admits_private_classes_not_private_functions if {
+	count(run_modelsafe(pickle_manifest, ms_imports_art([ms_g("acme.models.binning", "_BinMapper")]), allow_cfg).deny) == 0
+	"disallowed-global" in t.rule_names(run_modelsafe(pickle_manifest, ms_imports_art([ms_g("acme.models", "_load")]), allow_cfg).deny)
+}
