@@ -153,3 +153,16 @@ warn contains f if {
 		"msg": concat("", [util.say("%v approval record(s) did not count: ", [count(rejected)]), util.listing(shown, count(rejected))]),
 	}
 }
+
+# The range is only evidence when a verified previous release anchors it (docs/signoffs.md):
+# without one it is the whole history (basis "none") or a --since the pipeline chose ("declared").
+warn contains f if {
+	util.present("signoffs")
+	basis := object.get(signoffs, ["range", "basis"], "evidence")
+	basis != "evidence"
+	f := {
+		"rule": "range-not-anchored",
+		"msg": util.say("the release range is declared, not anchored (basis %v): no verified previous release names its base, so it runs over the whole history or from --since; pass the earlier releases' bundles (--bundles)", [basis]),
+		"basis": "declared",
+	}
+}

@@ -132,3 +132,19 @@ test_rejected_approval_names_the_claimed_signer if {
 	w.rule == "approvals-not-counted"
 	contains(w.msg, "mallory@example.com (unverified) for security-lead: signature does not verify")
 }
+
+# A range no verified previous release anchors is declared, and says so.
+test_warn_range_not_anchored if {
+	so := json.patch(signoffs, [{"op": "add", "path": "/range", "value": {"basis": "none"}}])
+	r := run_approval(so)
+	count(r.deny) == 0
+	some f in r.warn
+	f.rule == "range-not-anchored"
+	f.basis == "declared"
+	contains(f.msg, "basis none")
+}
+
+test_no_warn_range_anchored if {
+	so := json.patch(signoffs, [{"op": "add", "path": "/range", "value": {"basis": "evidence"}}])
+	count(run_approval(so).warn) == 0
+}
