@@ -19,6 +19,8 @@ command -v promtool >/dev/null || need+=(prometheus)
 command -v docker-registry >/dev/null || [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v openssl >/dev/null || need+=(openssl)
+command -v java >/dev/null || need+=(default-jdk-headless)  # java.util.Properties, the .properties reference
+command -v jq >/dev/null || need+=(jq)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from ci_support import missing
 
 from aigate.errors import InputError
 from aigate.inputs import PARSERS, combine, load_input, parser_for
@@ -52,8 +53,9 @@ PROPERTIES = (
 )
 
 
-@pytest.mark.skipif(shutil.which("java") is None, reason="needs a JDK (java) as the reference")
 def test_properties_match_java_util_properties(tmp_path: Path) -> None:
+    if shutil.which("java") is None:
+        missing("needs a JDK (java) as the reference: apt-get install default-jdk-headless")
     src = tmp_path / "in.properties"
     src.write_text(PROPERTIES, encoding="utf-8")
     (tmp_path / "Dump.java").write_text(JAVA_DUMP)
