@@ -166,10 +166,8 @@ class OpaGoEngine(Engine):
         except OpaError as exc:
             raise EngineError(f"OPA rejected the policy data: {exc.message[:200]}") from None
         self._deadline = eval_seconds(data)
-        try:  # preparing any query compiles the whole set: type errors surface here, as exit 2
-            self._opa.eval_query("true")
-        except OpaError as exc:
-            raise self._compile_error(exc.message) from None
+        # No trial query: preparing a query compiles the whole set, so type errors surface from
+        # the first real query (``prepare_error``), still as InputError with file:line.
 
     def _refuse_parsed(self, module: PolicyModule) -> None:
         """Refuse network builtins however they are spelt (``http["send"](...)``), on OPA's AST."""
