@@ -196,3 +196,44 @@ if __name__ == "__main__":
         r = run_regopy(c)
         if r[0] == "refused" or not _agrees(r, _want(c)):
             print(n, c["note"], r)
+
+
+@pytest.mark.parametrize("text", ["bad \\x escape", "C:\\temp\\new", "\\u00zz", 'q\\"x'])
+@pytest.mark.parametrize("engine", ["opa-go", "regopy"])
+def test_builtin_say_keeps_backslashes(engine: str, text: str) -> None:
+    """Evidence text with a backslash reaches a built-in message unchanged on both engines.
+
+    It used to come back with a TAB/newline, or fail the control with "policy does not compile:
+    Invalid escape sequence" (regopy's trim() re-reads escapes in its result).
+    """
+    if engine == "opa-go":
+        _require_opa_go()
+    from aigate.policy.library import builtin_set
+
+    util = next(m for m in builtin_set().modules if m.package == "aigate.lib.util")
+    probe = PolicyModule(
+        "probe.rego",
+        "package probe\nimport rego.v1\nimport data.aigate.lib.util\n"
+        'm := util.say("%v: %v", [object.get(input, "member", "f.pkl"), input.text])\n'
+        'lit := util.say("%v|%v", [lower("ABC"), "lit"])\n',
+    )
+    if engine == "opa-go":
+        from opa_bindings.engine import OpaEngine
+
+        opa = OpaEngine()
+        try:
+            for m in (util, probe):
+                opa.add_policy(m.name, m.source)
+            got = opa.eval_query("x = data.probe.m", {"text": text})[0]["x"]
+            lit = opa.eval_query("x = data.probe.lit", {})[0]["x"]
+        finally:
+            opa.close()
+    else:
+        from aigate.policy.embedded import EmbeddedEngine
+
+        embedded = EmbeddedEngine()
+        embedded.compile([util, probe], {})
+        got = embedded.query("probe.m", {"text": text})
+        lit = embedded.query("probe.lit", {})
+    assert got == f"f.pkl: {text}"
+    assert lit == "abc|lit"

@@ -49,11 +49,13 @@ first_n(xs, n) := array.slice(xs, 0, n)
 # say(template, args): sprintf that is safe on regopy 1.5.2. There, sprintf renders a string
 # bound to a variable from a literal or produced by a builtin (concat, lower, object.get's
 # default, ...) WITH its JSON quotes, and the unescaped quotes corrupt the engine's JSON output.
-# trim(s, "") returns a plain string, so every string argument is passed through it first.
+# substring(s, 0, -1) returns a plain string, so every string argument is passed through it
+# first (not trim(s, ""): regopy re-reads backslash escapes in trim's result, which turned "C:\t"
+# into a TAB and made "\x" fail the control with "Invalid escape sequence"; docs/engines.md).
 # Controls build every message with say() (or concat), never with a bare sprintf.
 say(template, args) := sprintf(template, [unquoted(a) | some a in args])
 
-unquoted(a) := trim(a, "") if is_string(a)
+unquoted(a) := substring(a, 0, -1) if is_string(a)
 
 unquoted(a) := a if not is_string(a)
 
