@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from aigate_cli import EXAMPLES, aigate
 
 from aigate.policy import opago
-from aigate_cli import EXAMPLES, aigate
 
 CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
 if not opago.available():
