@@ -34,7 +34,10 @@ def _push_target(push_to: str | None, dry_run: bool) -> Any:
 @click.option("--manifest", "manifest", help="Manifest file. [default: aigate.yaml in the project]")
 @click.option("--policy", "policy_dirs", multiple=True, help="User policy directory or file (repeatable).")
 @click.option(
-    "--data", "data_files", multiple=True, help="Policy data file, merged over the defaults (repeatable)."
+    "--data",
+    "data_files",
+    multiple=True,
+    help="Policy data file, merged over the defaults (repeatable); FILE@sha256:HEX pins its digest.",
 )
 @click.option(
     "--input",
