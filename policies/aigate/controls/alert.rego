@@ -75,7 +75,7 @@ covers(rule, kind) if {
 
 deny contains f if {
 	alerts != null
-	object.get(alerts, "parsed", false) != true
+	util.get(alerts, "parsed", false) != true
 	f := {
 		"rule": "alert-rules-unparsable",
 		"msg": util.say("alert rules file %s does not parse as Prometheus rules (groups: [{name, rules: [{alert, expr}]}]); fix its syntax", [rules_file]),
@@ -85,17 +85,17 @@ deny contains f if {
 
 deny contains f if {
 	alerts != null
-	object.get(alerts, "promtool", "absent") == "fail"
+	util.get(alerts, "promtool", "absent") == "fail"
 	f := {
 		"rule": "promtool-check-failed",
-		"msg": util.say("`promtool check rules %s` fails: %s", [rules_file, object.get(alerts, "promtool_output", "")]),
+		"msg": util.say("`promtool check rules %s` fails: %s", [rules_file, util.get(alerts, "promtool_output", "")]),
 		"pointer": "/monitoring/alerts/rules",
 	}
 }
 
 deny contains f if {
 	alerts != null
-	object.get(alerts, "parsed", false) == true
+	util.get(alerts, "parsed", false) == true
 	some kind in required_kinds
 	not any_covers(kind)
 	f := {
@@ -112,17 +112,17 @@ any_covers(kind) if {
 
 deny contains f if {
 	alerts != null
-	object.get(alerts, ["tests", "result"], null) == "fail"
+	util.get(alerts, ["tests", "result"], null) == "fail"
 	f := {
 		"rule": "promtool-test-failed",
-		"msg": util.say("`promtool test rules` fails on the alert rule unit tests (monitoring.alerts.tests): %s", [object.get(alerts, ["tests", "output"], "")]),
+		"msg": util.say("`promtool test rules` fails on the alert rule unit tests (monitoring.alerts.tests): %s", [util.get(alerts, ["tests", "output"], "")]),
 		"pointer": "/monitoring/alerts/tests",
 	}
 }
 
 warn contains f if {
 	alerts != null
-	object.get(alerts, ["tests", "result"], null) == "absent"
+	util.get(alerts, ["tests", "result"], null) == "absent"
 	f := {
 		"rule": "promtool-tests-not-run",
 		"msg": "the alert rule unit tests (monitoring.alerts.tests) were not run: promtool is not installed here; install Debian's prometheus package (or promtool) where the gate runs",

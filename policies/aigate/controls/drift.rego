@@ -90,7 +90,7 @@ report := object.get(input, ["reports", "drift"], null)
 
 feature_results := fr if {
 	is_object(report)
-	fr := object.get(report, "features", {})
+	fr := util.get(report, "features", {})
 	is_object(fr)
 } else := {}
 
@@ -144,17 +144,17 @@ recomputed[name] := recompute(name, r) if {
 
 deny contains f if {
 	is_object(report)
-	object.get(report, "format", "") == "unknown"
+	util.get(report, "format", "") == "unknown"
 	f := {
 		"rule": "drift-report-unrecognised",
-		"msg": util.say("the drift report %s is neither aigate's (aigate drift) nor Evidently's (legacy as_dict or a 0.7 snapshot); regenerate it with one of them", [object.get(report, "file", "")]),
+		"msg": util.say("the drift report %s is neither aigate's (aigate drift) nor Evidently's (legacy as_dict or a 0.7 snapshot); regenerate it with one of them", [util.get(report, "file", "")]),
 		"pointer": "/monitoring/drift/report",
 	}
 }
 
 deny contains f if {
 	is_object(report)
-	object.get(report, "format", "") != "unknown"
+	util.get(report, "format", "") != "unknown"
 	some feat in key_features
 	not feature_results[feat]
 	f := {
@@ -203,7 +203,7 @@ deny contains f if {
 
 warn contains f if {
 	report != null
-	v := object.get(report, "version", null)
+	v := util.get(report, "version", null)
 	is_string(v)
 	v != util.m(["model", "version"])
 	f := {
