@@ -286,6 +286,15 @@ def precheck_user_policies(user: PolicySet, namespaces: list[str], engine: str) 
             f"the user policies define no deny/violation/warn rules in {', '.join(namespaces)}",
             hint="an empty policy set is not a pass",
         )
+    if engine == "opa-go":  # compile only: a probe query on an empty input could raise (strict errors)
+        from aigate.policy.opago import OpaGoEngine
+
+        go = OpaGoEngine()
+        try:
+            go.compile(list(user.modules), {})
+        finally:
+            go.close()
+        return
     if engine in ("embedded", "regopy"):  # the name of the engine that will judge
         from aigate.policy.embedded import EmbeddedEngine
         from aigate.policy.regolint import lint_for_regopy
@@ -376,14 +385,8 @@ def run_check(config: CheckConfig) -> CheckResult:
         raise InputError(f"project directory {config.root} does not exist")
     signing_kind(config)  # a bad --sign is a usage error before any work
     manifest = load_manifest(root, config.manifest)
-    history_options = _history_options(config)
-    base = {"commit": None, "basis": "none", "anchor": None} if config.fast else release_base(
-        history_options, root, config.since
-    )  # fmt: skip
-    policy_data = load_policy_data(config.data_files, root=root, base=base["anchor"])
     builtin = builtin_set()
     catalog = control_catalog(builtin)
-    check_waiver_targets(policy_data, known_controls(catalog, builtin.modules))
     user = user_set(config.policy_dirs, config.policy_bundle_key) if config.policy_dirs else None
     if user is not None:
         _check_user_packages(user)
@@ -401,6 +404,13 @@ def run_check(config: CheckConfig) -> CheckResult:
         )
         namespaces = select_namespaces(user, selection)
         precheck_user_policies(user, namespaces, "regopy" if cross_check_enabled(config) else engine_name(config))
+    # after the user's policies: a policy the user must fix is reported before git is consulted
+    history_options = _history_options(config)
+    base = {"commit": None, "basis": "none", "anchor": None} if config.fast else release_base(
+        history_options, root, config.since
+    )  # fmt: skip
+    policy_data = load_policy_data(config.data_files, root=root, base=base["anchor"])
+    check_waiver_targets(policy_data, known_controls(catalog, builtin.modules))
     modules = list(builtin.modules) + (list(user.modules) if user else [])
     policy_digest = _policy_digest(builtin, user)
     timings["load"] = time.perf_counter() - t0

@@ -40,8 +40,14 @@ def test_check_passes_approval_with_two_signoffs_and_names_the_missing_role(proj
     project.approve("alice", "security-lead")
     ml = project.approve("bob", "ml-lead")
     findings = _approval_findings(project)
-    assert [f["severity"] for f in findings] == ["pass"], findings
-    assert findings[0]["evidence"] is True
+    # passes on evidence; the only warnings say what anchors this run (no verified previous
+    # release: the range is declared by --since; the policy data is read from the release's tree)
+    assert [f["severity"] for f in findings if f["severity"] != "warn"] == ["pass"], findings
+    assert {f["rule"] for f in findings if f["severity"] == "warn"} <= {
+        "range-not-anchored",
+        "policy-data-from-release-tree",
+    }
+    assert [f for f in findings if f["severity"] == "pass"][0]["evidence"] is True
     project.git("tag", "-d", ml.removeprefix("refs/tags/"))
     findings = _approval_findings(project)
     denies = [f for f in findings if f["severity"] == "deny"]

@@ -27,7 +27,10 @@ image := util.m(["serving", "image"])
 
 digest_pattern := `@sha256:[0-9a-f]{64}$`
 
-pinned if regex.match(digest_pattern, image)
+pinned if {
+	is_string(image) # absent or not a string: not pinned (OPA raises on regex.match(_, null))
+	regex.match(digest_pattern, image)
+}
 
 image_digest := substring(image, indexof(image, "@") + 1, -1) if pinned
 
