@@ -130,7 +130,9 @@ def cross_check_enabled(config: CheckConfig) -> bool:
 
     if config.cross_check is False or config.engine == "opa":
         if config.cross_check and config.engine == "opa":
-            raise UsageError("--cross-check compares the two embedded engines; it does not apply to --engine opa")
+            raise UsageError(
+                "--cross-check compares the two embedded engines; it does not apply to --engine opa"
+            )
         return False
     if config.cross_check:
         if not opago.available():
@@ -219,7 +221,11 @@ def load_user_data(paths: tuple[str, ...]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for name in paths:
         root = Path(name)
-        files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml", ".json")) if root.is_dir() else [root]
+        files = (
+            sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
+            if root.is_dir()
+            else [root]
+        )
         for file in files:
             prefix = list(file.parent.relative_to(root).parts) if root.is_dir() else []
             for doc in load_file(file, limits=USER_INPUT_LIMITS, what="user data file", display=str(file)):
@@ -231,8 +237,10 @@ def load_user_data(paths: tuple[str, ...]) -> dict[str, Any]:
                 if not isinstance(value, dict):
                     raise InputError("user data must be a mapping", position=Position(str(file)))
                 if "aigate" in value:
-                    raise InputError("user data may not define data.aigate (the built-in library's)",
-                                     position=Position(str(file)))
+                    raise InputError(
+                        "user data may not define data.aigate (the built-in library's)",
+                        position=Position(str(file)),
+                    )
                 _merge_data(merged, value, str(file))
     return merged
 
@@ -242,7 +250,9 @@ def _merge_data(into: dict[str, Any], value: dict[str, Any], file: str) -> None:
         if isinstance(into.get(key), dict) and isinstance(val, dict):
             _merge_data(into[key], val, file)
         elif key in into and into[key] != val:
-            raise InputError(f"user data key {key!r} is defined twice with different values", position=Position(file))
+            raise InputError(
+                f"user data key {key!r} is defined twice with different values", position=Position(file)
+            )
         else:
             into[key] = val
 
@@ -403,7 +413,9 @@ def run_check(config: CheckConfig) -> CheckResult:
             all_namespaces=config.all_namespaces,
         )
         namespaces = select_namespaces(user, selection)
-        precheck_user_policies(user, namespaces, "regopy" if cross_check_enabled(config) else engine_name(config))
+        precheck_user_policies(
+            user, namespaces, "regopy" if cross_check_enabled(config) else engine_name(config)
+        )
     # after the user's policies: a policy the user must fix is reported before git is consulted
     history_options = _history_options(config)
     base = {"commit": None, "basis": "none", "anchor": None} if config.fast else release_base(

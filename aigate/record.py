@@ -45,6 +45,7 @@ def resource_uri(manifest: dict[str, Any]) -> str:
     version = str((model or {}).get("version") or "") or None
     return PackageURL(type="generic", name=name, version=version).to_string()
 
+
 DEFAULT_BUNDLE_DIR = "aigate-bundle"
 
 

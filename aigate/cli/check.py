@@ -46,10 +46,16 @@ def _push_target(push_to: str | None, dry_run: bool) -> Any:
     help="File for user policies (repeatable; - is stdin), parsed by its name: YAML, JSON, TOML, INI, "
     "HCL2, Dockerfile, .env, XML, .properties, Jsonnet.",
 )
-@click.option("--parser", "parser", help="Parse every --input with this parser (yaml, json, toml, ini, hcl2, ...).")
-@click.option("--combine", is_flag=True, help="User policies see all --input documents as one array (conftest).")
 @click.option(
-    "--policy-manifest", is_flag=True, help="User policies also evaluate the manifest (default: only without --input)."
+    "--parser", "parser", help="Parse every --input with this parser (yaml, json, toml, ini, hcl2, ...)."
+)
+@click.option(
+    "--combine", is_flag=True, help="User policies see all --input documents as one array (conftest)."
+)
+@click.option(
+    "--policy-manifest",
+    is_flag=True,
+    help="User policies also evaluate the manifest (default: only without --input).",
 )
 @click.option(
     "--user-data",
@@ -94,7 +100,9 @@ def _push_target(push_to: str | None, dry_run: bool) -> Any:
 @click.option(
     "--opa-timeout", type=float, default=30.0, show_default=True, help="Total deadline per OPA request (s)."
 )
-@click.option("--opa-preloaded", is_flag=True, help="Query aigate's library already loaded on the OPA server.")
+@click.option(
+    "--opa-preloaded", is_flag=True, help="Query aigate's library already loaded on the OPA server."
+)
 @click.option(
     "--policy-bundle-key",
     type=click.Path(dir_okay=False),

@@ -71,7 +71,10 @@ def _help_uri(f: Finding, ctx: ReportContext) -> str | None:
 def _rule(f: Finding, ctx: ReportContext, level: str) -> dict[str, Any]:
     rid = rule_id(f)
     refs = finding_references(f, ctx)
-    props: dict[str, Any] = {"tags": ["aigate", "security"], "security-severity": _security_severity(f, level)}
+    props: dict[str, Any] = {
+        "tags": ["aigate", "security"],
+        "security-severity": _security_severity(f, level),
+    }
     if is_user(f):
         title = f"User policy {f.namespace or 'main'}: {f.rule}"
         description = (

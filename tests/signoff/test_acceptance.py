@@ -47,7 +47,7 @@ def test_check_passes_approval_with_two_signoffs_and_names_the_missing_role(proj
         "range-not-anchored",
         "policy-data-from-release-tree",
     }
-    assert [f for f in findings if f["severity"] == "pass"][0]["evidence"] is True
+    assert next(f for f in findings if f["severity"] == "pass")["evidence"] is True
     project.git("tag", "-d", ml.removeprefix("refs/tags/"))
     findings = _approval_findings(project)
     denies = [f for f in findings if f["severity"] == "deny"]
