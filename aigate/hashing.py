@@ -104,10 +104,13 @@ def _hash_fd(
             tick(total)
         else:
             view = memoryview(buf)
+            # read the size stat() gave, plus one byte to reveal growth: a file that another
+            # process keeps appending to must not be read forever
+            limit = st.st_size + 1
             with os.fdopen(os.dup(fd), "rb", buffering=0) as f:
-                while True:
+                while total < limit:
                     try:
-                        n = f.readinto(view)
+                        n = f.readinto(view[: min(len(view), limit - total)])
                     except OSError as exc:
                         raise InputError(f"{path}: read failed: {exc.strerror}") from None
                     if not n:

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -103,27 +103,32 @@ def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_file_growing_while_hashed_is_a_collector_error(tmp_path: Path) -> None:
+    """Another process appends to the file for the whole time it is hashed.
+
+    A separate process (not a thread: a thread competes for the GIL with the hashing loop and, on
+    a loaded machine, may not write at all while the file is read) keeps appending until killed.
+    """
     p = tmp_path / "growing.bin"
-    p.write_bytes(os.urandom(32 << 20))
-    stop = threading.Event()
-    grew = threading.Event()
-
-    def writer() -> None:
-        with open(p, "ab") as f:
-            while not stop.is_set():
-                f.write(b"\0" * 65536)
-                f.flush()
-                grew.set()
-
-    t = threading.Thread(target=writer)
-    t.start()
+    p.write_bytes(os.urandom(64 << 20))
+    start = p.stat().st_size
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nwith open(sys.argv[1], 'ab', buffering=0) as f:\n  while True: f.write(bytes(65536))",
+            str(p),
+        ]
+    )
     try:
-        grew.wait(5)
+        deadline = time.monotonic() + 30
+        while p.stat().st_size == start and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert p.stat().st_size > start, "the writer process never wrote"
         with pytest.raises(CollectorError, match=r"growing\.bin: file changed while it was being hashed"):
             hash_files([p])
     finally:
-        stop.set()
-        t.join()
+        writer.kill()
+        writer.wait()
 
 
 def test_many_small_files(tmp_path: Path) -> None:

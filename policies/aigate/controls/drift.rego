@@ -208,7 +208,8 @@ warn contains f if {
 	v != util.m(["model", "version"])
 	f := {
 		"rule": "report-for-other-version",
-		"msg": util.say("the drift report is for version %s, not %s; regenerate it for this release", [v, util.m(["model", "version"])]),
+		# %v, not %s: sprintf("%s", null) is "null" on OPA and "" on regopy (docs/engines.md)
+		"msg": util.say("the drift report is for version %s, not %v; regenerate it for this release", [v, util.m(["model", "version"])]),
 		"pointer": "/monitoring/drift/report",
 	}
 }
