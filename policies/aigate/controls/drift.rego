@@ -208,7 +208,7 @@ warn contains f if {
 	v != util.m(["model", "version"])
 	f := {
 		"rule": "report-for-other-version",
-		# %v, not %s: sprintf("%s", null) is "null" on OPA and "" on regopy (docs/engines.md)
+		# %v, not %s: a null formatted with %s is "null" on OPA and "" on regopy (docs/engines.md)
 		"msg": util.say("the drift report is for version %s, not %v; regenerate it for this release", [v, util.m(["model", "version"])]),
 		"pointer": "/monitoring/drift/report",
 	}
