@@ -106,7 +106,7 @@ def test_regression_against_the_previous_release(tmp_path: Path) -> None:
         {
             "manifest": {"evaluation": {"metrics": "reports/m.json"}},
             "reports": {"metrics": new},
-            "history": {"previous": {"metrics": old}},
+            "history": {"previous": {"verified": True, "metrics": old}},
         }
     )
     regress = [f for f in controls["mon"]["deny"] if f["rule"] == "metric-regression"]

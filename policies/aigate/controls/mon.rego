@@ -162,3 +162,58 @@ deny contains f if {
 		"pointer": "/evaluation/metrics",
 	}
 }
+
+# The regression check needs a previous release that verifies: one that does not (changed,
+# badly signed, no key to check it with), or a bundle store whose chain does not, is a deny, not
+# a silent skip (ROLLBACK, AUDIT and AUDITREADY deny on the same facts).
+history_section := object.get(input, "history", null)
+
+prev_release := util.get(history_section, "previous", null)
+
+prev_chain := util.get(history_section, "chain", null)
+
+deny contains f if {
+	basis == "evidence"
+	prev_release != null
+	util.get(prev_release, "verified", false) != true
+	f := {
+		"rule": "previous-unverified",
+		"msg": util.say("the previous release's evidence bundle %v does not verify (%v), so metric regression against it was not checked; give aigate the previous bundle as it was recorded, with the key or identity it was signed with", [util.get(prev_release, "bundle", "?"), util.get(prev_release, "reason", "no reason given")]),
+		"pointer": "/evaluation/metrics",
+	}
+}
+
+deny contains f if {
+	basis == "evidence"
+	prev_release == null
+	util.get(prev_chain, "verified", true) == false
+	f := {
+		"rule": "previous-unverified",
+		"msg": util.say("the bundle store does not verify (%v), so there is no verified previous release to check metric regression against; run `aigate audit verify` on the store", [util.get(prev_chain, "reason", "no reason given")]),
+		"pointer": "/evaluation/metrics",
+	}
+}
+
+# A metric the previous release recorded that is gone now would dodge the regression check.
+deny contains f if {
+	basis == "evidence"
+	some name, before in prev_metrics
+	is_number(before)
+	not is_number(object.get(metrics, name, null))
+	f := {
+		"rule": "metric-dropped",
+		"msg": util.say("metric %s was %v in the previous release but is not in %v now, so its regression cannot be checked; record it again or record an approved waiver", [name, before, metrics_file]),
+		"pointer": "/evaluation/metrics",
+	}
+}
+
+warn contains f if {
+	basis == "evidence"
+	util.get(prev_release, "verified", false) == true
+	count(prev_metrics) == 0
+	f := {
+		"rule": "previous-no-metrics",
+		"msg": util.say("the previous release %v recorded no evaluation metrics in its bundle, so regression was not checked", [util.get(prev_release, "version", "?")]),
+		"pointer": "/evaluation/metrics",
+	}
+}

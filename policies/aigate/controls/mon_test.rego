@@ -7,7 +7,7 @@ import data.aigate.testing as t
 
 reports := {"metrics": {"metrics": {"auc": 0.95, "latency_p99_ms": 120}}, "drift": null, "alerts": null}
 
-history := {"previous": {"version": "1.3.2", "metrics": {"metrics": {"auc": 0.951, "latency_p99_ms": 119.5}}}}
+history := {"previous": {"version": "1.3.2", "verified": true, "metrics": {"metrics": {"auc": 0.951, "latency_p99_ms": 119.5}}}}
 
 run_mon(mf, files, rep, hist) := {"deny": d, "warn": w} if {
 	c := t.cfg
@@ -91,4 +91,42 @@ test_basis_evidence_with_metrics_report if {
 	mf := t.manifest
 	rep := reports
 	mon.basis == "evidence" with input.manifest as mf with input.reports as rep
+}
+
+# A previous release whose bundle does not verify must not silently skip the regression check.
+test_deny_previous_bundle_unverified if {
+	h := {"previous": {"version": null, "verified": false, "bundle": "releases/1.3.2", "reason": "report.md: sha256 differs", "metrics": null}}
+	some f in run_mon(t.manifest, t.files, reports, h).deny
+	f.rule == "previous-unverified"
+	contains(f.msg, "releases/1.3.2")
+	contains(f.msg, "report.md: sha256 differs")
+}
+
+test_deny_bundle_store_chain_unverified if {
+	h := {"previous": null, "chain": {"length": null, "verified": false, "reason": "gap before 1.3.2"}}
+	some f in run_mon(t.manifest, t.files, reports, h).deny
+	f.rule == "previous-unverified"
+	contains(f.msg, "gap before 1.3.2")
+}
+
+test_pass_empty_store_first_release if {
+	h := {"previous": null, "chain": {"length": 0, "verified": true, "reason": "empty store"}}
+	r := run_mon(t.manifest, t.files, reports, h)
+	count(r.deny) == 0
+}
+
+# Dropping a metric the previous release recorded would dodge the regression check.
+test_deny_metric_dropped_since_previous if {
+	h := json.patch(history, [{"op": "add", "path": "/previous/metrics/metrics/recall", "value": 0.8}])
+	some f in run_mon(t.manifest, t.files, reports, h).deny
+	f.rule == "metric-dropped"
+	contains(f.msg, "recall")
+	contains(f.msg, "0.8")
+}
+
+test_warn_previous_recorded_no_metrics if {
+	h := {"previous": {"version": "1.3.2", "verified": true, "metrics": null}}
+	r := run_mon(t.manifest, t.files, reports, h)
+	count(r.deny) == 0
+	"previous-no-metrics" in t.rule_names(r.warn)
 }
