@@ -87,6 +87,13 @@ def _push_target(push_to: str | None, dry_run: bool) -> Any:
     "or a central OPA server (opa).",
 )
 @click.option(
+    "--rego-version",
+    type=click.Choice(["v0", "v1"]),
+    default="v1",
+    show_default=True,
+    help="Rego syntax of the user policies; v0 is refused on every engine (none here parses v0).",
+)
+@click.option(
     "--cross-check/--no-cross-check",
     default=None,
     help="Evaluate with both embedded engines; any difference exits 3. [default: on when CI is set "
@@ -182,6 +189,7 @@ def command(
     notify: tuple[str, ...],
     notify_strict: bool,
     engine: str,
+    rego_version: str,
     cross_check: bool | None,
     opa_url: str | None,
     opa_token: str | None,
@@ -218,6 +226,10 @@ def command(
     Exit 0 pass, 1 denied, 2 input error, 3 could not finish.
     """
     set_verbose(verbose)
+    if rego_version != "v1":  # refused before any work, on every engine (--engine opa too)
+        from aigate.policy.regolint import require_rego_v1
+
+        require_rego_v1(rego_version)
     if notify:
         from aigate.ops.notify import check_urls
 
@@ -272,7 +284,11 @@ def command(
         trusted_root=trusted_root,
     )
     with contextlib.ExitStack() as stack:  # oci:// stores are pulled (digest-checked) for the run
-        registry = client_options(plain_http, registry_ca, max_pull_bytes)
+        registry = (  # the registry client is imported only when a store is in a registry
+            client_options(plain_http, registry_ca, max_pull_bytes)
+            if any(str(v).startswith("oci://") for v in (config.bundles, config.previous))
+            else None
+        )
         config = dataclasses.replace(
             config,
             bundles=local_store(config.bundles, stack, registry),

@@ -175,14 +175,9 @@ def choose_engine(engine: str, rego_version: str = "v1") -> str:
     """The engine that runs the tests: ``auto`` is OPA's Go engine when installed, else regopy."""
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}; choose {', '.join(ENGINES)}")
-    if rego_version not in ("v0", "v1"):
-        raise UsageError(f"unknown --rego-version {rego_version!r}; choose v0 or v1")
-    if rego_version == "v0":
-        raise UsageError(
-            "--rego-version v0 is not supported: regopy reads v0 with another meaning and the OPA Go "
-            "engine wheel (opa_bindings 0.4.4) parses Rego v1 only; aigate never reinterprets v0",
-            hint="rewrite the policies as v1 (`opa fmt --v0-v1 -w DIR`)",
-        )
+    from aigate.policy.regolint import require_rego_v1
+
+    require_rego_v1(rego_version)
     if engine == "auto":
         return "opa-go" if opa_go_available() else "regopy"
     if engine == "opa-go" and not opa_go_available():

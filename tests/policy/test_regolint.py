@@ -211,3 +211,113 @@ def test_cli_latest_idiom_denies_on_opa_go(tmp_path: Path) -> None:
     project = _project(tmp_path, _policy(MISEVALUATED[0][1]))
     run = _check(project, "--engine", "opa-go")
     assert run.returncode == 1 and "latest tag" in run.stdout, run
+
+
+# -- infix operators, `in` and collection literals ------------------------------------------
+# regopy rewrites these into calls and then mis-evaluates a fresh index variable in them, as in
+# call arguments: nothing (a silent pass) or "Invalid bracket argument" (conftest's data example:
+# `input.spec.ports[p].port == services.ports[_]`, exit 3 before this check). Each row is shown
+# to differ between regopy and OPA (the reference) before it is shown refused.
+OPERAND_INPUT = {"n": [1, 2], "m": [2, 3], "o": {"a": 1}, "ports": [{"port": 22}]}
+OPERAND_DATA = {"services": {"ports": [22]}}
+OPERAND_ATTACKS = [
+    ("both-sides", "some i, j; input.n[i] == input.m[j]", "i"),
+    ("both-sides-ne", "some i, j; input.m[i] > input.n[j]", "i"),
+    ("both-under", "input.n[_] == input.m[_]", "_"),
+    ("bound-vs-fresh", "some x; input.ports[x].port; input.ports[x].port == services.ports[_]", "_"),
+    ("in", "some i; input.n[i] in {1}", "i"),
+    ("in-under", "input.n[_] in {2}", "_"),
+    ("in-object", "some k; input.o[k] in {1}", "k"),
+    ("later-operand", "some i; 1 + input.n[i] == 3", "i"),
+    ("assign-sum", "some i, j; x := input.n[i] + input.m[j]; x == 5", "j"),
+    ("group", "some i, j; (input.n[i] + input.m[j]) == 5", "j"),
+    ("array-literal", "some i; [1, input.n[i]] == [1, 2]", "i"),
+    ("object-literal", 'some i; {"a": input.n[i]} == {"a": 2}', "i"),
+    ("contains-builtin", 'contains(input.a[_], "x")', "_"),
+]
+OPERAND_ALLOWED = [
+    "some i; input.n[i] == 2",
+    "some i; 2 == input.n[i]",
+    "some i; input.n[i] + 1 == 3",
+    "some i; (input.n[i] + 1) == 3",
+    "some i; 3 == input.n[i] + 1",
+    "input.n[_] == input.m[0]",
+    "22 == services.ports[_]",
+    "some i; input.n[i] == input.m[i - 1]",
+    "some i, j; input.n[i] = input.m[j]",
+    "some x in input.n; x in input.m",
+    "x := input.n[_]; x == input.m[_]",
+]
+OPERAND_HEADER = "package t\nimport rego.v1\nimport data.services\n\np if { "
+
+
+def _both(source: str, doc: object) -> tuple[object, object]:
+    from aigate.errors import AigateError
+    from aigate.policy.embedded import EmbeddedEngine
+
+    opa = pytest.importorskip("opa_bindings.engine")
+    regopy = EmbeddedEngine()
+    try:
+        regopy.compile([PolicyModule("t.rego", source)], OPERAND_DATA)
+        got: object = regopy.query("t.p", doc)
+    except AigateError as exc:
+        got = f"error: {exc.message[:80]}"
+    engine = opa.OpaEngine()
+    try:
+        engine.add_policy("t.rego", source)
+        engine.add_data(OPERAND_DATA)
+        rows = engine.eval_query("x = data.t.p", doc)
+    except opa.OpaError as exc:
+        return got, f"error: {exc.message[-80:]}"
+    finally:
+        engine.close()
+    return got, rows[0]["x"] if rows else None
+
+
+@pytest.mark.parametrize(("case", "body", "var"), OPERAND_ATTACKS, ids=[c for c, _, _ in OPERAND_ATTACKS])
+def test_fresh_index_in_operands_differs_on_regopy_and_is_refused(case: str, body: str, var: str) -> None:
+    source = OPERAND_HEADER + body + " }\n"
+    doc = {**OPERAND_INPUT, "a": ["x"]}
+    regopy, opa = _both(source, doc)
+    assert opa is True and regopy != opa, (regopy, opa)  # the attack is real: OPA says true
+    with pytest.raises(InputError) as err:
+        lint_for_regopy([PolicyModule("t.rego", source)])
+    pos = err.value.position
+    assert pos is not None and pos.line == 5 and pos.column is not None, err.value.one_line()
+    assert source.splitlines()[4][pos.column - 1] == var, err.value.one_line()  # points at the variable
+    assert "--engine opa-go" in err.value.one_line()
+
+
+@pytest.mark.parametrize("body", OPERAND_ALLOWED)
+def test_operands_regopy_evaluates_like_opa_are_not_refused(body: str) -> None:
+    source = OPERAND_HEADER + body + " }\n"
+    lint_for_regopy([PolicyModule("t.rego", source)])
+    regopy, opa = _both(source, OPERAND_INPUT)
+    assert regopy == opa is True, (regopy, opa)
+
+
+def test_fresh_variable_in_a_negation_is_refused_as_opa_refuses_it() -> None:
+    source = OPERAND_HEADER + "not input.n[_] == 7 }\n"
+    regopy, opa = _both(source, OPERAND_INPUT)
+    assert regopy is True and "rego_unsafe_var_error" in str(opa)  # regopy evaluates what OPA refuses
+    with pytest.raises(InputError, match="negated expression"):
+        lint_for_regopy([PolicyModule("t.rego", source)])
+
+
+@pytest.mark.parametrize("example", ["data", "docker", "hcl2"])
+def test_conftest_examples_that_failed_with_invalid_bracket_are_refused_up_front(example: str) -> None:
+    """Three conftest examples ended as exit 3 ('Invalid bracket argument') on regopy."""
+    from aigate.policy.library import load_dir
+
+    modules, _ = load_dir(Path(__file__).parent / "conftest_cases" / example / "policy", builtin=False)
+    with pytest.raises(InputError) as err:
+        lint_for_regopy(modules)
+    assert err.value.position is not None and err.value.position.column is not None
+    assert "regopy" in err.value.message and "--engine opa-go" in err.value.one_line()
+
+
+def test_the_builtin_library_passes_the_lint() -> None:
+    from aigate.policy.library import builtin_set
+
+    b = builtin_set()
+    lint_for_regopy([*b.modules, *b.tests], allow_with=True)  # its tests use single-key `with`
