@@ -6,17 +6,18 @@ raised to the CLI, and the decision is data (:class:`aigate.findings.Decision`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aigate import __version__
-from aigate.collect import COLLECTORS, FAST_PATH, load_collectors
-from aigate.collect.history import release_base
+from aigate.collect import COLLECTORS, FAST_PATH, INDEPENDENT, load_collectors
 from aigate.collect.interface import CollectContext, Evidence
 from aigate.errors import InputError, Position, UsageError
 from aigate.findings import Decision, Finding, summarize
@@ -30,8 +31,8 @@ from aigate.policy.evaluate import (
     maturity,
     select_namespaces,
 )
-from aigate.policy.interface import Engine
-from aigate.policy.library import PolicySet, builtin_set, control_catalog, user_set
+from aigate.policy.interface import Engine, PolicyModule
+from aigate.policy.library import CONTROLS_PACKAGE, PolicySet, builtin_set, control_catalog, user_set
 from aigate.policydata import (
     PolicyData,
     check_waiver_targets,
@@ -206,6 +207,8 @@ def load_user_documents(
     paths: tuple[str, ...], parser: str | None = None, combine: bool = False
 ) -> list[Document]:
     """The ``--input`` documents, each parsed by its format's parser (aigate.inputs), conftest style."""
+    if not paths:
+        return []
     from aigate.inputs import combine as combine_files
     from aigate.inputs import load_inputs
 
@@ -329,11 +332,39 @@ def collect(
             if name not in FAST_PATH:
                 evidence[name] = Evidence(name, None, skipped="fast path (--fast): not collected")
         names = tuple(n for n in names if n in FAST_PATH)
-    for collector in load_collectors(names):
+    collectors = load_collectors(names)
+    if len(collectors) > 1 and all(name in INDEPENDENT for name in names):
+        return {**evidence, **_collect_concurrently(ctx, collectors, evidence)}
+    for collector in collectors:
         module_name = type(collector).__module__.rsplit(".", 1)[-1]
         ctx.options["evidence"] = {ev.key: ev.data for ev in evidence.values()}
         evidence[module_name] = collector.collect(ctx)
     return evidence
+
+
+def _independent_first(names: tuple[str, ...]) -> tuple[str, ...]:
+    """``git`` (always first: it gives the evidence time), then the collectors that need
+    nothing collected before them, stopping at the first that does."""
+    head = ["git"] if "git" in names else []
+    for name in names:
+        if name == "git":
+            continue
+        if name not in INDEPENDENT:
+            break
+        head.append(name)
+    return tuple(head)
+
+
+def _collect_concurrently(
+    ctx: CollectContext, collectors: list[Any], prior: dict[str, Evidence]
+) -> dict[str, Evidence]:
+    """Independent collectors on threads; results (and the first error) in their given order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ctx.options["evidence"] = {ev.key: ev.data for ev in prior.values()}
+    with ThreadPoolExecutor(max_workers=len(collectors), thread_name_prefix="aigate-collect") as pool:
+        futures = [(type(c).__module__.rsplit(".", 1)[-1], pool.submit(c.collect, ctx)) for c in collectors]
+    return {name: future.result() for name, future in futures}
 
 
 def signing_kind(config: CheckConfig) -> str:
@@ -387,6 +418,51 @@ def build_input(
     return doc
 
 
+class _BackgroundCompile:
+    """Compile the policy set and prepare the controls query on a thread while evidence is collected.
+
+    Only for engines that release the GIL while compiling (OPA's Go engine): the pre-commit path
+    then pays for compilation and collection (mostly waiting on git and promtool) at once, not
+    one after the other. An error is raised where the compile used to run (:meth:`wait`, after
+    collection), so the order in which a run reports its problems is unchanged.
+    """
+
+    def __init__(self, engine: Engine, modules: list[PolicyModule], data: dict[str, Any]) -> None:
+        import threading
+
+        self._engine, self._modules, self._data = engine, modules, data
+        self._error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="aigate-compile", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._engine.compile(self._modules, self._data)
+            self._engine.prepare(CONTROLS_PACKAGE)
+        except BaseException as exc:  # re-raised on the caller's thread by wait()
+            self._error = exc
+
+    def wait(self) -> None:
+        self.thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+@contextlib.contextmanager
+def _engine_session(
+    config: CheckConfig, modules: list[PolicyModule], data: dict[str, Any]
+) -> Iterator[tuple[Engine, Callable[[], None]]]:
+    """The judging engine and ``ready()``, which returns once the policy set is compiled."""
+    engine = make_engine(config)
+    background = _BackgroundCompile(engine, modules, data) if engine.background_compile else None
+    try:
+        yield engine, (background.wait if background else lambda: engine.compile(modules, data))
+    finally:
+        if background is not None:
+            background.thread.join()  # never close an engine a compile is still using
+        engine.close()
+
+
 def run_check(config: CheckConfig) -> CheckResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -397,7 +473,9 @@ def run_check(config: CheckConfig) -> CheckResult:
     manifest = load_manifest(root, config.manifest)
     builtin = builtin_set()
     catalog = control_catalog(builtin)
-    user = user_set(config.policy_dirs, config.policy_bundle_key) if config.policy_dirs else None
+    user = (  # a signed OPA bundle is verified once the policy data (which may name its key) is read
+        user_set(config.policy_dirs, config.policy_bundle_key, defer_unkeyed=True) if config.policy_dirs else None
+    )
     if user is not None:
         _check_user_packages(user)
     if (config.namespaces or config.all_namespaces) and user is None:
@@ -418,62 +496,72 @@ def run_check(config: CheckConfig) -> CheckResult:
         )
     # after the user's policies: a policy the user must fix is reported before git is consulted
     history_options = _history_options(config)
-    base = {"commit": None, "basis": "none", "anchor": None} if config.fast else release_base(
-        history_options, root, config.since
-    )  # fmt: skip
+    if config.fast:  # the pre-commit path verifies no history (nor imports the bundle verifier)
+        base: dict[str, Any] = {"commit": None, "basis": "none", "anchor": None}
+    else:
+        from aigate.collect.history import release_base
+
+        base = release_base(history_options, root, config.since)
     policy_data = load_policy_data(config.data_files, root=root, base=base["anchor"])
+    if user is not None:  # OPA bundles: the flag's key and the key the policy data names
+        from aigate.policy.library import verify_bundles
+
+        user = verify_bundles(
+            user, config.policy_dirs, config.policy_bundle_key, policy_data.data, root, base["anchor"]
+        )
     check_waiver_targets(policy_data, known_controls(catalog, builtin.modules))
     modules = list(builtin.modules) + (list(user.modules) if user else [])
     policy_digest = _policy_digest(builtin, user)
     timings["load"] = time.perf_counter() - t0
 
-    t1 = time.perf_counter()
-    ctx = CollectContext(
-        root=root,
-        manifest=manifest.data,
-        manifest_path=manifest.path,
-        manifest_digest=manifest.digest,
-        manifest_display=manifest.display,
-        policy_data=policy_data.data,
-        dry_run=config.dry_run,
-        fast=config.fast,
-        python=config.python,
-        options={
-            "manifest_paths": manifest.paths,
-            "since": config.since,
-            "range_base": base["commit"],
-            "range_basis": base["basis"],
-            "previous": config.previous,
-            "bundles": config.bundles,
-            "sign": config.sign,
-            "verify_key": config.verify_key,
-            "identity": config.identity,
-            "issuer": config.issuer,
-            "repository": config.repository,
-            "trusted_root": config.trusted_root,
-            # license and NOTICE texts go into the bundle for auditors (not needed to decide)
-            "license_texts": bool(config.bundle_dir) or not config.dry_run,
-            "signoffs": {
-                "base": base["commit"] or "root",
-                "basis": base["basis"],
-                "policy_paths": [*config.data_files, *config.policy_dirs],
+    engine_data = {**(user.data if user else {}), **user_data, "aigate": {"config": policy_data.data}}
+    with _engine_session(config, modules, engine_data) as (engine, ready):
+        t1 = time.perf_counter()
+        ctx = CollectContext(
+            root=root,
+            manifest=manifest.data,
+            manifest_path=manifest.path,
+            manifest_digest=manifest.digest,
+            manifest_display=manifest.display,
+            policy_data=policy_data.data,
+            dry_run=config.dry_run,
+            fast=config.fast,
+            python=config.python,
+            options={
+                "manifest_paths": manifest.paths,
+                "since": config.since,
+                "range_base": base["commit"],
+                "range_basis": base["basis"],
+                "previous": config.previous,
+                "bundles": config.bundles,
+                "sign": config.sign,
+                "verify_key": config.verify_key,
+                "identity": config.identity,
+                "issuer": config.issuer,
+                "repository": config.repository,
+                "trusted_root": config.trusted_root,
+                # license and NOTICE texts go into the bundle for auditors (not needed to decide)
+                "license_texts": bool(config.bundle_dir) or not config.dry_run,
+                "signoffs": {
+                    "base": base["commit"] or "root",
+                    "basis": base["basis"],
+                    "policy_paths": [*config.data_files, *config.policy_dirs],
+                },
             },
-        },
-    )
-    git_first = collect(ctx, tuple(n for n in config.collectors if n == "git"))
-    now_epoch = evidence_time(git_first["git"].data if "git" in git_first else None)
-    ctx.options["timestamp"] = now_epoch
-    evidence = collect(ctx, tuple(n for n in config.collectors if n != "git"), git_first)
-    timings["collect"] = time.perf_counter() - t1
-
-    input_doc = build_input(config, manifest, evidence, policy_digest, now_epoch)
-
-    t2 = time.perf_counter()
-    engine = make_engine(config)
-    try:
-        engine.compile(
-            modules, {**(user.data if user else {}), **user_data, "aigate": {"config": policy_data.data}}
         )
+        # the independent collectors (git, files, ci, reports) together, git first in the
+        # evidence's order; then the rest, which may read them and the evidence time git gives
+        first = _independent_first(config.collectors)
+        evidence = collect(ctx, first)
+        now_epoch = evidence_time(evidence["git"].data if "git" in evidence else None)
+        ctx.options["timestamp"] = now_epoch
+        evidence = collect(ctx, tuple(n for n in config.collectors if n not in first), evidence)
+        timings["collect"] = time.perf_counter() - t1
+
+        input_doc = build_input(config, manifest, evidence, policy_digest, now_epoch)
+
+        t2 = time.perf_counter()
+        ready()  # the policy set compiled (on the background thread, or here)
         findings = evaluate_controls(engine, input_doc, catalog, manifest.document)
         user_findings: list[Finding] = []
         prints: list[str] = []  # print() output of user policies (OPA Go engine), shown as conftest's PRNT
@@ -490,9 +578,7 @@ def run_check(config: CheckConfig) -> CheckResult:
                     f"the user policies define no deny/violation/warn rules in {', '.join(namespaces)}",
                     hint="an empty policy set is not a pass",
                 )
-    finally:
-        engine.close()
-    timings["evaluate"] = time.perf_counter() - t2
+        timings["evaluate"] = time.perf_counter() - t2
 
     decision = decide(config, findings, user_findings, catalog, policy_data, now_epoch)
     if prints:

@@ -30,6 +30,11 @@ COLLECTORS: tuple[str, ...] = (
 #: (their imports — cyclonedx, gitpython, sigstore — cost more than the whole fast check)
 FAST_PATH: frozenset[str] = frozenset({"files", "git", "ci", "reports"})
 
+#: collectors that read nothing another collector produces (``ctx.options["evidence"]``, the
+#: evidence time): they run together on threads, since they mostly wait on git, promtool and
+#: the disk. A collector that reads other evidence must not be listed here.
+INDEPENDENT: frozenset[str] = frozenset({"files", "git", "ci", "reports"})
+
 
 def load_collectors(names: tuple[str, ...] = COLLECTORS) -> list[Collector]:
     out: list[Collector] = []

@@ -46,6 +46,13 @@ class Engine(abc.ABC):
         mistaken for an empty (passing) result.
         """
 
+    #: ``compile`` and ``prepare`` may run on a background thread while evidence is collected
+    #: (the engine releases the GIL while it compiles); the query still runs on the caller's.
+    background_compile: bool = False
+
+    def prepare(self, path: str) -> None:  # noqa: B027 - optional hook
+        """Compile the query for ``data.<path>`` ahead of the real one; never changes a result."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (sessions, interpreters)."""
 

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -24,6 +24,9 @@ from aigate.errors import InputError, Position
 from aigate.policy import regolint
 from aigate.policy.interface import PolicyModule
 from aigate.report.interface import ControlInfo
+
+if TYPE_CHECKING:
+    from aigate.policy.opabundle import BundleKey
 
 MAX_POLICY_BYTES = 1024 * 1024
 CONTROLS_PACKAGE = "aigate.controls"
@@ -124,7 +127,7 @@ def parse_metadata(source: str, name: str) -> list[tuple[int, dict[str, Any]]]:
 def _package_metadata(source: str, name: str) -> dict[str, Any]:
     """The metadata block that annotates the package statement (scope: package)."""
     try:
-        package_line = regolint.parse_package(regolint.tokenize(source, name), name)[1].line
+        package_line = regolint.parse_package(regolint.head_tokens(source, name), name)[1].line
     except InputError:
         return {}
     for line, meta in parse_metadata(source, name):
@@ -170,7 +173,19 @@ def builtin_set() -> PolicySet:
     return PolicySet(tuple(modules), tuple(tests), meta)
 
 
-def user_set(dirs: list[str] | tuple[str, ...], bundle_key: str | None = None) -> PolicySet:
+def user_set(
+    dirs: list[str] | tuple[str, ...],
+    bundle_key: str | None = None,
+    *,
+    keys: tuple[BundleKey, ...] = (),
+    defer_unkeyed: bool = False,
+) -> PolicySet:
+    """The user's policies: directories and files of ``.rego``, and OPA bundles (verified).
+
+    ``bundle_key`` (the flag) and ``keys`` (from the policy data) verify every bundle;
+    ``defer_unkeyed`` lets a signed bundle load without a key for a caller that verifies it
+    later with :func:`verify_bundles` (the policy data that may name the key is read after).
+    """
     from aigate.policy import opabundle
 
     modules: list[PolicyModule] = []
@@ -179,7 +194,7 @@ def user_set(dirs: list[str] | tuple[str, ...], bundle_key: str | None = None) -
     data_files: list[tuple[str, str]] = []
     for d in dirs:
         if opabundle.is_bundle(d):  # an OPA bundle.tar.gz: verified, split into modules and data
-            bundle = opabundle.load_bundle(d, bundle_key)
+            bundle = opabundle.load_bundle(d, bundle_key, keys=keys, defer_unkeyed=defer_unkeyed)
             modules.extend(bundle.modules)
             tests.extend(bundle.tests)
             opabundle.merge_into(data, bundle.data, d)
@@ -192,6 +207,28 @@ def user_set(dirs: list[str] | tuple[str, ...], bundle_key: str | None = None) -
         tests.extend(tsts)
     meta = {m.package: _package_metadata(m.source, m.name) for m in modules}
     return PolicySet(tuple(modules), tuple(tests), meta, data, tuple(data_files))
+
+
+def verify_bundles(
+    user: PolicySet,
+    dirs: list[str] | tuple[str, ...],
+    bundle_key: str | None,
+    policy: dict[str, Any],
+    root: Path,
+    base: str | None,
+) -> PolicySet:
+    """``user`` with its OPA bundles read again and verified with the flag's key and the key the
+    policy data names (``policy_bundles``); unchanged when ``dirs`` holds no bundle.
+
+    A key in the policy data makes an unsigned bundle exit 2, like the flag does; a signed
+    bundle with neither key is refused here (it was loaded with ``defer_unkeyed``).
+    """
+    from aigate.policy import opabundle
+
+    if not any(opabundle.is_bundle(d) for d in dirs):
+        return user
+    key = opabundle.policy_data_key(policy, root, base)
+    return user_set(dirs, bundle_key, keys=(key,) if key else ())
 
 
 def control_catalog(policies: PolicySet | None = None) -> tuple[ControlInfo, ...]:
