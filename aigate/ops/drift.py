@@ -276,12 +276,7 @@ def compare_column(ref: Column, cur: Column, plan: ColumnPlan, cfg: DriftConfig)
     """One column's verdict: method, statistic, score, threshold, drifted."""
     np, _ = numeric_modules()
     kind = "numeric" if ref.kind == cur.kind == "numeric" and not plan.categorical else "categorical"
-    n_ref = (
-        len(ref.numeric) if ref.numeric is not None and kind == "numeric" else len(ref.as_categorical(np)[0])
-    )
-    n_cur = (
-        len(cur.numeric) if cur.numeric is not None and kind == "numeric" else len(cur.as_categorical(np)[0])
-    )
+    n_ref, n_cur = ref.present, cur.present  # before sampling (a table may hand over samples only)
     if n_ref == 0 or n_cur == 0:
         raise InputError(
             f"column {ref.name!r} has no values in {'the reference' if n_ref == 0 else 'the current'} data"
@@ -346,7 +341,12 @@ def drift_report(reference: Path, current: Path, cfg: DriftConfig) -> dict[str, 
 
     pool = ThreadPoolExecutor(max_workers=1)  # hashing releases the GIL: digests overlap the tests
     digests = [pool.submit(_digest, reference), pool.submit(_digest, current)]
-    ref_t, cur_t = open_table(reference), open_table(current)
+    # Each table samples a column as soon as it is read (the same seeded draw compare_column would
+    # make, so the statistics do not change): for CSV, the whole reference is read and reduced to
+    # its samples before the current file is read, and one file's full columns at most are held.
+    cap = cfg.sample_cap
+    ref_t = open_table(reference, lambda np, v: _sample(np, v, cap, SAMPLE_SEED))
+    cur_t = open_table(current, lambda np, v: _sample(np, v, cap, SAMPLE_SEED + 1))
     names = _names(ref_t.columns, cur_t.columns, cfg, current)
     if not names:
         raise InputError("no column to compare", position=Position(str(current), 1))

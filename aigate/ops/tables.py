@@ -5,6 +5,10 @@ and null dropped), as Evidently sees them after ``dropna``. CSV is parsed in chu
 each chunk is converted column-wise by numpy, so memory is the typed columns, never 20 million
 Python strings. A field over ``MAX_FIELD`` bytes is bad input (exit 2 with file:line), not a
 memory problem.
+
+A table opened with a ``sample`` function keeps only each column's sample (the values are
+counted first, in ``Column.present``): drift reads and samples the whole reference before the
+current file is read, so at most one file's full columns are in memory at a time.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,17 +27,40 @@ MAX_FIELD = 128 * 1024
 CHUNK_ROWS = 20_000
 EXTRA = "numpy, scipy and pyarrow are needed for drift: pip install 'aigate[drift]'"
 
+#: ``sample(np, values) -> values``: a column's values (numbers or codes) reduced to its sample
+Sampler = Callable[[Any, Any], Any]
+
+
+def _keep_all(np: Any, values: Any) -> Any:
+    return values
+
+
+class _Special:
+    """scipy.special, imported on first use: only the chi-square and Z tests need it, and its
+    import (≈ 0.5 s) would be most of a large Parquet run's fixed cost."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            import scipy.special
+        except ImportError:
+            raise InputError(EXTRA) from None
+        return getattr(scipy.special, name)
+
+
+_SPECIAL = _Special()
+
 
 def numeric_modules() -> tuple[Any, Any]:
-    """numpy and scipy.special, or an input error that names the extra to install.
+    """numpy and scipy.special (loaded when first used), or an input error naming the extra.
 
-    scipy.stats (≈1 s to import) is imported only by the tests that need it (KS)."""
+    The scipy package itself is imported here so that a missing extra is reported before any
+    file is read; scipy.stats (≈1 s to import) is imported only by the tests that need it (KS)."""
     try:
         import numpy
-        import scipy.special
+        import scipy  # noqa: F401 (present: the extra is installed)
     except ImportError:
         raise InputError(EXTRA) from None
-    return numpy, scipy.special
+    return numpy, _SPECIAL
 
 
 @dataclass
@@ -45,6 +72,12 @@ class Column:
     codes: Any = None  # numpy int64 array, indices into categories
     categories: list[str] | None = None
     total: int = 0  # rows before nulls were dropped
+    present: int = -1  # values after nulls were dropped, before sampling (-1: not sampled, the length)
+
+    def __post_init__(self) -> None:
+        if self.present < 0:
+            held = self.numeric if self.numeric is not None else self.codes
+            self.present = len(held) if held is not None else 0
 
     @property
     def kind(self) -> str:
@@ -64,19 +97,24 @@ class Table:
     path: Path
     columns: list[str]
     rows: int
+    sample: Sampler = staticmethod(_keep_all)
 
     def column(self, name: str, force_categorical: bool = False) -> Column:
         raise NotImplementedError
 
 
-def open_table(path: Path) -> Table:
+def open_table(path: Path, sample: Sampler | None = None) -> Table:
+    """The dataset at ``path``; with ``sample``, columns are returned already sampled."""
     if not path.is_file():
         raise InputError("dataset not found", position=Position(str(path)))
     with path.open("rb") as fh:
         magic = fh.read(4)
-    if magic == b"PAR1":
-        return ParquetTable(path)
-    return CsvTable(path, gzipped=magic[:2] == b"\x1f\x8b")
+    table: Table = (
+        ParquetTable(path) if magic == b"PAR1" else CsvTable(path, gzipped=magic[:2] == b"\x1f\x8b")
+    )
+    if sample is not None:
+        table.sample = sample
+    return table
 
 
 class ParquetTable(Table):
@@ -107,7 +145,8 @@ class ParquetTable(Table):
             force_categorical
         ):
             values = arr.to_numpy().astype(np.float64, copy=False)
-            return Column(name, numeric=values[np.isfinite(values)], total=total)
+            values = values[np.isfinite(values)]
+            return Column(name, numeric=self.sample(np, values), total=total, present=len(values))
         if pa.types.is_dictionary(typ):
             arr = arr.cast(typ.value_type)
         strings = pc.cast(arr, pa.string())
@@ -115,7 +154,11 @@ class ParquetTable(Table):
         encoded = pc.dictionary_encode(strings).combine_chunks()
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         return Column(
-            name, codes=codes, categories=[str(c) for c in encoded.dictionary.to_pylist()], total=total
+            name,
+            codes=self.sample(np, codes),
+            categories=[str(c) for c in encoded.dictionary.to_pylist()],
+            total=total,
+            present=len(codes),
         )
 
 
@@ -202,13 +245,17 @@ class CsvTable(Table):
         self.rows = rows
         out: dict[str, Column] = {}
         for i, name in enumerate(self.columns):
-            if kinds[i] == "numeric":
-                out[name] = Column(
-                    name, numeric=np.concatenate(parts[i]) if parts[i] else np.empty(0), total=rows
-                )
+            # each column's chunks are joined, sampled and released before the next column's
+            held, parts[i] = parts[i], []
+            numeric = kinds[i] == "numeric"
+            joined = np.concatenate(held) if held else np.empty(0, dtype=np.float64 if numeric else np.int64)
+            del held
+            kept, present = self.sample(np, joined), len(joined)
+            del joined
+            if numeric:
+                out[name] = Column(name, numeric=kept, total=rows, present=present)
             else:
-                codes = np.concatenate(parts[i]) if parts[i] else np.empty(0, dtype=np.int64)
-                out[name] = Column(name, codes=codes, categories=list(vocab[i]), total=rows)
+                out[name] = Column(name, codes=kept, categories=list(vocab[i]), total=rows, present=present)
         return out
 
     def _convert(

@@ -85,7 +85,9 @@ def test_small_sample_statistics_equal_scipy() -> None:
 @pytest.mark.parametrize("method", ["wasserstein", "jensenshannon", "psi", "kl_div"])
 def test_distances_equal_scipy(method: str) -> None:
     ref, cur = _columns(EV / "large-reference.csv"), _columns(EV / "large-current.csv")
-    _, report = _run(EV / "large-reference.csv", EV / "large-current.csv", "--method", method, "--columns", "score")
+    _, report = _run(
+        EV / "large-reference.csv", EV / "large-current.csv", "--method", method, "--columns", "score"
+    )
     a, b = np.array(ref["score"], float), np.array(cur["score"], float)
     if method == "wasserstein":
         expected = stats.wasserstein_distance(a, b) / np.std(a)
@@ -105,8 +107,12 @@ def test_parquet_and_gzip_give_the_csv_report(tmp_path: Path) -> None:
     for side in ("reference", "current"):
         src = EV / f"large-{side}.csv"
         cols = _columns(src)
-        table = pa.table({k: (pa.array(np.array(v, float)) if k not in ("country", "flag", "channel") else pa.array(v))
-                          for k, v in cols.items()})
+        table = pa.table(
+            {
+                k: (pa.array(np.array(v, float)) if k not in ("country", "flag", "channel") else pa.array(v))
+                for k, v in cols.items()
+            }
+        )
         pq.write_table(table, tmp_path / f"{side}.parquet")
         (tmp_path / f"{side}.csv.gz").write_bytes(gzip.compress(src.read_bytes()))
         paths[side] = src
@@ -134,7 +140,9 @@ def test_no_common_column_is_exit_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 def test_non_finite_threshold_is_exit_2(tmp_path: Path, value: str) -> None:
     ref = _csv(tmp_path / "r.csv", "a", [str(i) for i in range(20)])
-    run = aigate("drift", "--reference", str(ref), "--current", str(ref), "--method", "psi", "--threshold", value)
+    run = aigate(
+        "drift", "--reference", str(ref), "--current", str(ref), "--method", "psi", "--threshold", value
+    )
     assert run.returncode == 2, run
     assert "not a finite number" in run.stderr
 
@@ -176,3 +184,49 @@ def test_sampling_above_the_cap_is_stated_and_deterministic(tmp_path: Path) -> N
     two = _run(ref, ref, "--sample-cap", "1000")[1]
     assert one["sample_cap"] == 1000 and one["features"]["x"]["sampled"] is True
     assert one["features"]["x"]["score"] == two["features"]["x"]["score"]
+
+
+def test_sampled_statistics_equal_scipy_on_the_same_draw(tmp_path: Path) -> None:
+    """Above the cap, the statistics are scipy's on the documented draw: over a column's present
+    (non-empty, finite) values, ``numpy.random.default_rng(20240101).choice(n, cap, replace=False)``
+    sorted for the reference and seed 20240102 for the current. CSV (each file's columns sampled as
+    they are read) and Parquet (column by column) give the same report."""
+    cap = 1000
+    rng = np.random.default_rng(3)
+    data = {}
+    for side, n, shift in (("reference", 3000, 0.0), ("current", 2600, 0.4)):
+        x = [("" if i % 11 == 0 else repr(float(v))) for i, v in enumerate(rng.normal(shift, 1, n))]
+        c = [("" if i % 13 == 0 else "abcde"[k]) for i, k in enumerate(rng.integers(0, 5 if shift else 4, n))]
+        data[side] = (x, c)
+        _csv(tmp_path / f"{side}.csv", "x,c", [f"{a},{b}" for a, b in zip(x, c, strict=True)])
+        pq.write_table(
+            pa.table(
+                {"x": pa.array([float(v) if v else None for v in x]), "c": pa.array([v or None for v in c])}
+            ),
+            tmp_path / f"{side}.parquet",
+        )
+
+    def draw(values: list, seed: int) -> list:
+        idx = np.sort(np.random.default_rng(seed).choice(len(values), size=cap, replace=False))
+        return [values[i] for i in idx]
+
+    (rx, rc), (cx, cc) = data["reference"], data["current"]
+    rx, cx = [float(v) for v in rx if v], [float(v) for v in cx if v]
+    rc, cc = [v for v in rc if v], [v for v in cc if v]
+    a, b = np.array(draw(rx, 20240101)), np.array(draw(cx, 20240102))
+    wasserstein = stats.wasserstein_distance(a, b) / max(float(np.std(a)), 0.001)
+    sr, sc = draw(rc, 20240101), draw(cc, 20240102)
+    keys = sorted(set(sr) | set(sc))
+    p = np.array([sr.count(k) for k in keys]) / len(sr)
+    q = np.array([sc.count(k) for k in keys]) / len(sc)
+    js = float(distance.jensenshannon(p, q))
+    for ext in ("csv", "parquet"):
+        _, report = _run(tmp_path / f"reference.{ext}", tmp_path / f"current.{ext}", "--sample-cap", str(cap))
+        x, c = report["features"]["x"], report["features"]["c"]
+        assert (x["method"], c["method"]) == ("wasserstein", "jensenshannon"), report
+        assert abs(x["score"] - wasserstein) <= TOL, (ext, x["score"], wasserstein)
+        assert abs(c["score"] - js) <= TOL, (ext, c["score"], js)
+        assert (x["reference_values"], x["current_values"]) == (len(rx), len(cx))
+        assert (c["reference_values"], c["current_values"]) == (len(rc), len(cc))
+        assert x["sampled"] and c["sampled"]
+        assert (report["reference"]["rows"], report["current"]["rows"]) == (3000, 2600)
