@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import http.client
 import json
 import re
@@ -339,6 +340,21 @@ def _json(raw: bytes) -> Any:
         return None
 
 
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _in_aigate(source: str, name: str) -> bool:
+    """Whether a module's parsed package statement is ``aigate`` or under it."""
+    from aigate.policy.regolint import package_of
+
+    try:
+        package = package_of(source, name)
+    except InputError:
+        return False
+    return package == "aigate" or package.startswith("aigate.")
+
+
 # --------------------------------------------------------------------------- engine
 
 
@@ -373,6 +389,7 @@ class OpaEngine(Engine):
     def compile(self, modules: list[PolicyModule], data: dict[str, Any]) -> None:
         if self.preloaded:
             self._check_preloaded()
+            self._check_server_library(modules, data)
             return
         status, raw = self.http.request(
             "PUT", f"/v1/data/{self.root}", json.dumps(data).encode(), "application/json"
@@ -449,6 +466,47 @@ class OpaEngine(Engine):
             raise GateFailure(
                 f"OPA server {self.url}: --opa-preloaded, but no bundle on the server owns data.aigate",
                 hint="load aigate's policy library as a bundle on the server, or drop --opa-preloaded",
+            )
+
+    def _check_server_library(self, modules: list[PolicyModule], data: dict[str, Any]) -> None:
+        """The server must hold exactly this aigate's library and this run's policy data.
+
+        The decision records this library's digest, and the controls' catalogue, levels and the
+        waiver and maturity rules applied after evaluation come from the local library and policy
+        data; a server running another library or another bar would make the decision name
+        policies that did not judge it. Either difference is exit 3, naming what differs.
+        """
+        status, raw = self.http.request("GET", "/v1/policies")
+        body = _json(raw)
+        if status != 200 or not isinstance(body, dict) or not isinstance(body.get("result"), list):
+            raise self._status_error("listing the server's policies", status, raw)
+        server: dict[str, str] = {}  # sha256 of the source -> policy id, for aigate's packages
+        for item in body["result"]:
+            src, pid = _dict(item).get("raw"), _dict(item).get("id")
+            if isinstance(src, str) and isinstance(pid, str) and _in_aigate(src, pid):
+                server[hashlib.sha256(src.encode()).hexdigest()] = pid
+        local = {hashlib.sha256(m.source.encode()).hexdigest(): m.name for m in modules if m.builtin}
+        extra = sorted(pid for sha, pid in server.items() if sha not in local)
+        missing = sorted(name for sha, name in local.items() if sha not in server)
+        if extra or missing:
+            revisions = ", ".join(f"{n}@{b.get('revision') or '-'}" for n, b in sorted(self.bundles.items()))
+            sample = (extra + missing)[:3]
+            raise GateFailure(
+                f"OPA server {self.url}: the aigate library in bundle {revisions} is not this aigate's: "
+                f"{len(extra)} module(s) only on the server, {len(missing)} only here (e.g. {', '.join(sample)})",
+                hint="build the server's bundle from this aigate version's library (the installed package's "
+                "aigate/_policies directory), or drop --opa-preloaded to upload it per run",
+            )
+        status, raw = self.http.request("GET", "/v1/data/aigate/config")
+        answer = _json(raw)
+        if status != 200 or not isinstance(answer, dict):
+            raise self._status_error("reading data.aigate.config", status, raw)
+        wanted = _dict(data.get("aigate")).get("config")
+        if _canonical(answer.get("result")) != _canonical(wanted):
+            raise GateFailure(
+                f"OPA server {self.url}: data.aigate.config on the server differs from the policy data "
+                "this run loaded (defaults and --data); the rules and the decision would apply two bars",
+                hint="pass the same policy data with --data, or load the organisation's policy data into the bundle",
             )
 
     # -- query ----------------------------------------------------------------

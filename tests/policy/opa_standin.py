@@ -272,6 +272,11 @@ class OpaStandIn:
             def do_GET(self) -> None:
                 if self._gate():
                     return
+                if urlsplit(self.path).path == "/v1/policies":  # OPA's List Policies
+                    with outer._lock:
+                        listed = [{"id": pid, "raw": src} for pid, src in sorted(outer.policies.items())]
+                    self._send(200, {"result": listed})
+                    return
                 self._evaluate(None)
 
             def do_POST(self) -> None:

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aigate_cli import Run, aigate, committed_copy, git
@@ -334,3 +335,48 @@ def test_parse_error_position_is_the_original_one(tmp_path: Path) -> None:
     row, col = ref["location"]["row"], ref["location"]["col"]
     assert ref["message"].startswith("unexpected ] token"), ref
     assert f"policy/broken.rego:{row}:{col}: policy does not compile: unexpected ] token" in run.stderr, run
+
+
+def _preloaded_run(tmp_path: Path, policies: dict[str, str], config: dict[str, Any]) -> Run:
+    project = committed_copy("fraud-detector", tmp_path)
+    with OpaStandIn() as opa:
+        opa.load_bundle(
+            "aigate-library",
+            policies,
+            {"aigate": {"config": config}},
+            {"roots": ["aigate"], "revision": "r7"},
+        )
+        return aigate(
+            "check", "--dry-run", "--format", "json", "--engine", "opa", "--opa-url", opa.url, "--opa-preloaded",
+            cwd=project,
+        )  # fmt: skip
+
+
+def test_preloaded_library_that_differs_from_this_aigate_is_refused(tmp_path: Path) -> None:
+    """The decision names this aigate's library digest: a server judging with another library
+    (one control edited to pass everything) must not produce it."""
+    from aigate.policy.library import builtin_set
+    from aigate.policydata import load_policy_data
+
+    policies = {m.name: m.source for m in builtin_set().modules}
+    name = next(n for n in policies if n.endswith("controls/rbac.rego"))
+    policies[name] = policies[name].replace("deny contains f if {", "deny contains f if {\n\tfalse", 1)
+    assert policies[name] != {m.name: m.source for m in builtin_set().modules}[name]
+    run = _preloaded_run(tmp_path, policies, load_policy_data(()).data)
+    assert run.returncode == 3, run
+    assert "is not this aigate's: 1 module(s) only on the server, 1 only here" in run.stderr
+    assert "aigate-library@r7" in run.stderr and "rbac.rego" in run.stderr
+    assert run.stdout == ""
+
+
+def test_preloaded_policy_data_that_differs_from_this_run_is_refused(tmp_path: Path) -> None:
+    """A server whose data.aigate.config lowers the bar (required levels 0) is not this run's bar."""
+    from aigate.policy.library import builtin_set
+    from aigate.policydata import load_policy_data
+
+    config = load_policy_data(()).data
+    lowered = {**config, "required_levels": {"A": 0, "B": 0}}
+    assert lowered != config
+    run = _preloaded_run(tmp_path, {m.name: m.source for m in builtin_set().modules}, lowered)
+    assert run.returncode == 3, run
+    assert "data.aigate.config on the server differs from the policy data this run loaded" in run.stderr
