@@ -230,3 +230,57 @@ def test_sampled_statistics_equal_scipy_on_the_same_draw(tmp_path: Path) -> None
         assert (c["reference_values"], c["current_values"]) == (len(rc), len(cc))
         assert x["sampled"] and c["sampled"]
         assert (report["reference"]["rows"], report["current"]["rows"]) == (3000, 2600)
+
+
+def test_parquet_column_types_chunks_and_nulls_equal_scipy(tmp_path: Path) -> None:
+    """Parquet read from its buffers: several row groups (chunks), int64 and decimal with nulls,
+    float32, dictionary-typed strings with nulls and empty strings; the statistics are scipy's on
+    the present values (KS for numbers, chi-square for categories, reference <= 1,000 rows)."""
+    import decimal
+
+    rng = np.random.default_rng(11)
+    present: dict[str, dict[str, list]] = {}
+    for side, n, shift in (("reference", 900, 0), ("current", 700, 3)):
+        ints = [None if i % 9 == 0 else int(v) for i, v in enumerate(rng.integers(0, 40, n) + shift)]
+        decs = [
+            None if i % 7 == 0 else decimal.Decimal(f"{v:.2f}") for i, v in enumerate(rng.normal(shift, 2, n))
+        ]
+        f32 = rng.normal(shift / 10, 1, n).astype(np.float32)
+        cats = [
+            None if i % 5 == 0 else ("" if i % 6 == 0 else "xyzw"[k])
+            for i, k in enumerate(rng.integers(0, 4, n))
+        ]
+        table = pa.table(
+            {
+                "i": pa.array(ints, pa.int64()),
+                "d": pa.array(decs, pa.decimal128(10, 2)),
+                "f": pa.array(f32),
+                "c": pa.array(cats, pa.string()).dictionary_encode(),
+            }
+        )
+        pq.write_table(table, tmp_path / f"{side}.parquet", row_group_size=128)
+        present[side] = {
+            "i": [float(v) for v in ints if v is not None],
+            "d": [float(v) for v in decs if v is not None],
+            "f": [float(v) for v in f32],
+            "c": [v for v in cats if v],
+        }
+    assert pq.ParquetFile(tmp_path / "reference.parquet").metadata.num_row_groups > 1
+    _, report = _run(tmp_path / "reference.parquet", tmp_path / "current.parquet")
+    ref, cur = present["reference"], present["current"]
+    for col in ("i", "d", "f"):
+        r = report["features"][col]
+        ks = stats.ks_2samp(ref[col], cur[col])
+        assert (
+            r["method"] == "ks"
+            and abs(r["score"] - ks.pvalue) <= TOL
+            and abs(r["statistic"] - ks.statistic) <= TOL
+        )
+        assert (r["reference_values"], r["current_values"]) == (len(ref[col]), len(cur[col]))
+    keys = sorted(set(ref["c"]) | set(cur["c"]))
+    f_ref = np.array([ref["c"].count(k) for k in keys], float)
+    f_obs = np.array([cur["c"].count(k) for k in keys], float)
+    chi = stats.chisquare(f_obs, f_ref * len(cur["c"]) / len(ref["c"]))
+    c = report["features"]["c"]
+    assert c["method"] == "chisquare" and abs(c["score"] - chi.pvalue) <= TOL
+    assert (c["reference_values"], c["current_values"]) == (len(ref["c"]), len(cur["c"]))
