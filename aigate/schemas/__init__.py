@@ -15,30 +15,46 @@ from aigate.errors import InputError
 from aigate.yamlload import Document, pointer_of
 
 
-class _LazySyntax(types.ModuleType):
-    """Stands in for ``rfc3987_syntax`` until an IRI is actually validated.
+class _Deferred(types.ModuleType):
+    """Stands in for a module that jsonschema's format checks import, until a check uses it.
 
-    Importing jsonschema imports rfc3987_syntax, which compiles ~40 lark grammars (≈1.2 s here)
-    at import time, for the ``iri``/``iri-reference`` format checks only. This shim keeps those
-    checks (and their strictness) but loads the real module on first use, so validating a
-    manifest does not pay for a grammar it never uses.
+    Importing jsonschema imports every installed format library at once: rfc3987_syntax
+    compiles ~40 lark grammars (≈1.2 s here) for ``iri``/``iri-reference``, isoduration pulls
+    in arrow for ``duration``, rfc3986_validator compiles its grammar for ``uri``. aigate's
+    schemas use none of those formats, so each is replaced by this shim: the functions and
+    exception classes jsonschema takes from it at import time exist, and the first call loads
+    the real module (so a schema that does use the format is checked exactly as before; the
+    real exception is re-raised as the shim's class, which is the one jsonschema catches).
     """
 
-    def __init__(self) -> None:
-        super().__init__("rfc3987_syntax")
+    def __init__(self, name: str, functions: tuple[str, ...], exceptions: tuple[str, ...] = ()) -> None:
+        super().__init__(name)
         self._real: Any = None
+        for exc in exceptions:
+            setattr(self, exc, type(exc, (ValueError,), {"__module__": name}))
+        for fn in functions:
+            setattr(self, fn, self._deferred(fn, exceptions))
 
     def _load(self) -> Any:
         if self._real is None:
-            del sys.modules["rfc3987_syntax"]
+            del sys.modules[self.__name__]
             try:
-                self._real = importlib.import_module("rfc3987_syntax")
+                self._real = importlib.import_module(self.__name__)
             finally:
-                sys.modules["rfc3987_syntax"] = self
+                sys.modules[self.__name__] = self
         return self._real
 
-    def is_valid_syntax(self, rule: str, value: str) -> bool:
-        return bool(self._load().is_valid_syntax(rule, value))
+    def _deferred(self, fn: str, exceptions: tuple[str, ...]) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            real = self._load()
+            caught = tuple(getattr(real, e) for e in exceptions)
+            try:
+                return getattr(real, fn)(*args, **kwargs)
+            except caught as exc:
+                raise getattr(self, type(exc).__name__, self.__dict__[exceptions[0]])(str(exc)) from exc
+
+        call.__name__ = fn
+        return call
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):  # import machinery probes (__path__, __spec__...) stay cheap
@@ -46,14 +62,20 @@ class _LazySyntax(types.ModuleType):
         return getattr(self._load(), name)
 
 
+#: module -> (functions, exception classes) that jsonschema's ``_format`` takes at import time
+_DEFERRED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "rfc3987_syntax": (("is_valid_syntax",), ()),
+    "isoduration": (("parse_duration",), ("DurationParsingException",)),
+    "rfc3986_validator": (("validate_rfc3986",), ()),
+}
+
+
 def jsonschema_module() -> Any:
-    """Import jsonschema without the import-time cost of rfc3987_syntax (see ``_LazySyntax``)."""
-    if (
-        "jsonschema" not in sys.modules
-        and "rfc3987_syntax" not in sys.modules
-        and importlib.util.find_spec("rfc3987_syntax") is not None
-    ):
-        sys.modules["rfc3987_syntax"] = _LazySyntax()
+    """Import jsonschema without the import-time cost of its format libraries (``_Deferred``)."""
+    if "jsonschema" not in sys.modules:
+        for name, (functions, exceptions) in _DEFERRED.items():
+            if name not in sys.modules and importlib.util.find_spec(name) is not None:
+                sys.modules[name] = _Deferred(name, functions, exceptions)
     import jsonschema
 
     return jsonschema
