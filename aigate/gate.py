@@ -473,9 +473,8 @@ def run_check(config: CheckConfig) -> CheckResult:
     manifest = load_manifest(root, config.manifest)
     builtin = builtin_set()
     catalog = control_catalog(builtin)
-    user = (  # a signed OPA bundle is verified once the policy data (which may name its key) is read
-        user_set(config.policy_dirs, config.policy_bundle_key, defer_unkeyed=True) if config.policy_dirs else None
-    )
+    # OPA bundles are verified once the policy data (which may name their key) is read
+    user = user_set(config.policy_dirs, defer_verification=True) if config.policy_dirs else None
     if user is not None:
         _check_user_packages(user)
     if (config.namespaces or config.all_namespaces) and user is None:

@@ -178,13 +178,13 @@ def user_set(
     bundle_key: str | None = None,
     *,
     keys: tuple[BundleKey, ...] = (),
-    defer_unkeyed: bool = False,
+    defer_verification: bool = False,
 ) -> PolicySet:
     """The user's policies: directories and files of ``.rego``, and OPA bundles (verified).
 
     ``bundle_key`` (the flag) and ``keys`` (from the policy data) verify every bundle;
-    ``defer_unkeyed`` lets a signed bundle load without a key for a caller that verifies it
-    later with :func:`verify_bundles` (the policy data that may name the key is read after).
+    ``defer_verification`` loads bundles unverified for a caller that verifies them later with
+    :func:`verify_bundles` (the policy data that may name the key is read after).
     """
     from aigate.policy import opabundle
 
@@ -194,7 +194,7 @@ def user_set(
     data_files: list[tuple[str, str]] = []
     for d in dirs:
         if opabundle.is_bundle(d):  # an OPA bundle.tar.gz: verified, split into modules and data
-            bundle = opabundle.load_bundle(d, bundle_key, keys=keys, defer_unkeyed=defer_unkeyed)
+            bundle = opabundle.load_bundle(d, bundle_key, keys=keys, defer_verification=defer_verification)
             modules.extend(bundle.modules)
             tests.extend(bundle.tests)
             opabundle.merge_into(data, bundle.data, d)
@@ -221,7 +221,7 @@ def verify_bundles(
     policy data names (``policy_bundles``); unchanged when ``dirs`` holds no bundle.
 
     A key in the policy data makes an unsigned bundle exit 2, like the flag does; a signed
-    bundle with neither key is refused here (it was loaded with ``defer_unkeyed``).
+    bundle with neither key is refused here.
     """
     from aigate.policy import opabundle
 

@@ -57,22 +57,68 @@ def is_bundle(path: str) -> bool:
     return path.endswith((".tar.gz", ".tgz")) and Path(path).is_file()
 
 
-def load_bundle(path: str, key_file: str | None = None) -> OpaBundle:
-    """Read, verify and split one bundle; every failure is an InputError naming the bundle."""
+@dataclass(frozen=True)
+class BundleKey:
+    """A key bundles must be signed with, as OPA's ``keys`` config holds one (``keyid``, ``scope``).
+
+    ``material`` is a PEM public key or an HMAC secret; ``source`` names where it came from
+    (the flag's file, or the policy data setting) for messages. ``key_id``: a JWT that names a
+    key (header ``kid``, or the deprecated ``keyid`` claim) must name this one. ``scope``: the
+    payload's ``scope`` must equal it (OPA: ``ds.Scope != scope`` is "scope mismatch", an
+    absent scope being the empty string on both sides).
+    """
+
+    material: bytes
+    source: str
+    key_id: str | None = None
+    scope: str | None = None
+
+
+def key_from_file(key_file: str) -> BundleKey:
+    try:
+        raw = Path(key_file).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the bundle key: {exc.strerror}", position=Position(key_file)) from None
+    return BundleKey(raw, key_file)
+
+
+def load_bundle(
+    path: str,
+    key_file: str | None = None,
+    *,
+    keys: tuple[BundleKey, ...] = (),
+    defer_verification: bool = False,
+) -> OpaBundle:
+    """Read, verify and split one bundle; every failure is an InputError naming the bundle.
+
+    The bundle is verified with every key given (the flag's file and ``keys``); with none, a
+    signed bundle is refused. ``defer_verification``: not verified here; the caller reads it again
+    with its keys once the policy data, which may name the key, is loaded.
+    """
     files = read_tar(path)
     signed = SIGNATURES in files
-    if key_file:
+    all_keys = tuple(keys)  # the organisation's key first: its failure is the one reported
+    if key_file:  # the flag's key is held to the same key id and scope (one bundle config, as in OPA)
+        flag = key_from_file(key_file)
+        if keys:
+            flag = BundleKey(flag.material, flag.source, keys[0].key_id, keys[0].scope)
+        all_keys += (flag,)
+    if defer_verification:
+        pass  # the caller verifies once the policy data (which may name the key) is read
+    elif all_keys:
         if not signed:
             raise InputError(
-                f"the bundle is not signed, but a verification key is required ({key_file})",
+                f"the bundle is not signed, but a verification key is required ({all_keys[0].source})",
                 position=Position(path),
             )
-        verify_signature(path, files, _read_key(key_file))
+        for key in all_keys:
+            verify_signature(path, files, key)
     elif signed:
         raise InputError(
             "the bundle is signed but no key was given to verify it",
             position=Position(path),
-            hint="pass --policy-bundle-key PUBLIC_KEY.pem (or the HMAC secret file)",
+            hint="pass --policy-bundle-key PUBLIC_KEY.pem (or the HMAC secret file), or name the key in "
+            "the policy data (policy_bundles.verification_key)",
         )
     manifest = _manifest(path, files)
     roots = tuple(str(r).strip("/") for r in manifest.get("roots", [""]))
@@ -80,6 +126,38 @@ def load_bundle(path: str, key_file: str | None = None) -> OpaBundle:
     return OpaBundle(
         tuple(modules), tuple(tests), data, tuple(hashed), str(manifest.get("revision", "")), roots, signed
     )
+
+
+POLICY_DATA_KEY = "policy_bundles.verification_key"
+
+
+def policy_data_key(policy: dict[str, Any], root: Path, base: str | None) -> BundleKey | None:
+    """The key the organisation's policy data names for OPA bundles (``policy_bundles``), if any.
+
+    ``verification_key`` is the PEM text itself, or a file (relative to the project root; a
+    ``FILE@sha256:HEX`` pin is honoured) read from where the policy data's own files come from:
+    a file inside the project is read as committed at the range base, so the release being
+    judged cannot swap the key.
+    """
+    section = policy.get("policy_bundles")
+    if not isinstance(section, dict) or not section.get("verification_key"):
+        return None
+    spec = str(section["verification_key"])
+    key_id = str(section["key_id"]) if section.get("key_id") else None
+    scope = str(section["scope"]) if section.get("scope") is not None else None
+    if spec.lstrip().startswith("-----BEGIN"):
+        return BundleKey(spec.encode(), POLICY_DATA_KEY, key_id, scope)
+    from aigate.policydata import _data_bytes
+
+    name, sep, pin = spec.rpartition("@sha256:")
+    fname = name if sep else spec
+    path = Path(fname) if Path(fname).is_absolute() else root / fname
+    raw, _src, display = _data_bytes(f"{path}{sep}{pin}" if sep else str(path), root, base)
+    if raw is None:
+        raise InputError(
+            f"{POLICY_DATA_KEY}: {fname} does not exist at the range base", position=Position(display)
+        )
+    return BundleKey(raw, f"{POLICY_DATA_KEY} ({display})", key_id, scope)
 
 
 def read_tar(path: str) -> dict[str, bytes]:
@@ -232,23 +310,21 @@ class _Key:
     secret: bytes | None  # an HMAC secret
 
 
-def _read_key(key_file: str) -> _Key:
+def _read_key(key: BundleKey) -> _Key:
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-    try:
-        raw = Path(key_file).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the bundle key: {exc.strerror}", position=Position(key_file)) from None
+    raw = key.material
     if b"-----BEGIN" in raw:
         try:
             return _Key(load_pem_public_key(raw), None)
         except ValueError:
-            raise InputError("not a PEM public key", position=Position(key_file)) from None
+            raise InputError("not a PEM public key", position=Position(key.source)) from None
     return _Key(None, raw.rstrip(b"\r\n"))
 
 
-def verify_signature(path: str, files: dict[str, bytes], key: _Key) -> None:
+def verify_signature(path: str, files: dict[str, bytes], bundle_key: BundleKey) -> None:
     """Check the one JWT in .signatures.json with ``key``, then every file against its listed hash."""
+    key = _read_key(bundle_key)
     where = Position(f"{path}/{SIGNATURES}")
     try:
         sigs = json.loads(files[SIGNATURES]).get("signatures")
@@ -256,7 +332,7 @@ def verify_signature(path: str, files: dict[str, bytes], key: _Key) -> None:
         raise InputError("the bundle's .signatures.json is not valid", position=where) from None
     if not isinstance(sigs, list) or len(sigs) != 1 or not isinstance(sigs[0], str):
         raise InputError("the bundle must carry exactly one signature", position=where)
-    payload = _verify_jwt(sigs[0], key, where)
+    payload = _verify_jwt(sigs[0], key, where, bundle_key)
     listed: dict[str, dict[str, Any]] = {}
     for entry in payload.get("files") or []:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
@@ -303,7 +379,7 @@ def _b64(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
-def _verify_jwt(token: str, key: _Key, where: Position) -> dict[str, Any]:
+def _verify_jwt(token: str, key: _Key, where: Position, config: BundleKey) -> dict[str, Any]:
     try:
         head_b64, body_b64, sig_b64 = token.split(".")
         header = json.loads(_b64(head_b64))
@@ -319,7 +395,36 @@ def _verify_jwt(token: str, key: _Key, where: Position) -> dict[str, Any]:
         )
     if not isinstance(payload, dict):
         raise InputError("the bundle signature's payload is not an object", position=where)
+    _check_claims(header, payload, config, where)
     return payload
+
+
+def _check_claims(
+    header: dict[str, Any], payload: dict[str, Any], config: BundleKey, where: Position
+) -> None:
+    """``kid``/``keyid`` and ``scope`` as OPA's ``verifyJWTSignature`` reads them (after the signature).
+
+    OPA takes the key id from its config first, else the header's ``kid``, else the deprecated
+    ``keyid`` claim, and looks that key up; with one configured key, a token naming another
+    key id is refused here (OPA would verify with the configured key regardless). The payload's
+    ``scope`` must equal the configured one, absent on both sides counting as equal.
+    """
+    named = header.get("kid") if header.get("kid") not in (None, "") else payload.get("keyid")
+    if config.key_id is not None and named not in (None, "") and named != config.key_id:
+        raise InputError(
+            f"the bundle signature names key {named!r}, not the configured key id {config.key_id!r}",
+            position=where,
+            hint="sign with the organisation's key, or fix policy_bundles.key_id",
+        )
+    want = config.scope or ""
+    got = payload.get("scope")
+    got = "" if got is None else got
+    if got != want:
+        raise InputError(
+            f"the bundle signature's scope {got!r} does not match the configured scope {want!r} "
+            "(OPA: scope mismatch)",
+            position=where,
+        )
 
 
 def _check(alg: str, key: _Key, signed: bytes, signature: bytes) -> bool:

@@ -283,3 +283,108 @@ def test_bundle_on_the_opa_server_engine(tmp_path: Path, keys: dict[str, Path]) 
     assert sorted(map(json.dumps, json.loads(out)["findings"])) == sorted(
         map(json.dumps, json.loads(rout)["findings"])
     )
+
+
+# -- the key named in policy data; kid and scope as OPA checks them --------------------------
+# OPA's bundle/verify.go (verifyJWTSignature): the key id comes from the keys config, else the
+# JWT header's `kid`, else the deprecated `keyid` claim; the payload's `scope` must equal the
+# configured scope ("scope mismatch"), absent equalling absent. Tokens are made with PyJWT.
+
+
+def _token_files(key: bytes, alg: str, claims: dict, headers: dict | None = None) -> dict[str, bytes]:
+    token = jwt.encode({"files": _hashes(), **claims}, key, algorithm=alg, headers=headers)
+    return {**FILES, ".signatures.json": json.dumps({"signatures": [token]}).encode()}
+
+
+def _load(tmp_path: Path, name: str, files: dict[str, bytes], key: object) -> object:
+    from aigate.policy.opabundle import load_bundle
+
+    return load_bundle(str(_tar(tmp_path / f"{name}.tar.gz", files)), keys=(key,))
+
+
+def test_kid_and_scope_are_checked_as_opa_does(tmp_path: Path, keys: dict[str, Path]) -> None:
+    from aigate.errors import InputError
+    from aigate.policy.opabundle import BundleKey
+
+    rsa, pub = keys["rsa"].read_bytes(), keys["rsa.pub"].read_bytes()
+    org = BundleKey(pub, "test key", key_id="org-2026", scope="prod")
+    ok = {
+        "header kid": _token_files(rsa, "RS256", {"scope": "prod"}, {"kid": "org-2026"}),
+        "deprecated keyid claim": _token_files(rsa, "RS256", {"scope": "prod", "keyid": "org-2026"}),
+        "no key id at all": _token_files(rsa, "RS256", {"scope": "prod"}),
+    }
+    for name, files in ok.items():
+        bundle = _load(tmp_path, name, files, org)
+        assert bundle.signed and bundle.revision == "r42", name  # type: ignore[attr-defined]
+    refused = {
+        "other kid": (
+            _token_files(rsa, "RS256", {"scope": "prod"}, {"kid": "attacker"}),
+            "names key 'attacker'",
+        ),
+        "other keyid claim": (_token_files(rsa, "RS256", {"scope": "prod", "keyid": "k1"}), "names key 'k1'"),
+        "other scope": (_token_files(rsa, "RS256", {"scope": "dev"}, {"kid": "org-2026"}), "scope 'dev'"),
+        "no scope": (_token_files(rsa, "RS256", {}, {"kid": "org-2026"}), "scope ''"),
+    }
+    for name, (files, message) in refused.items():
+        with pytest.raises(InputError) as err:
+            _load(tmp_path, name, files, org)
+        assert message in err.value.message and ".signatures.json" in err.value.one_line(), (name, err.value)
+    # no scope configured (only a key): a token that carries a scope is a mismatch, as in OPA
+    plain = BundleKey(pub, "test key")
+    with pytest.raises(InputError, match="does not match the configured scope ''"):
+        _load(tmp_path, "scoped", _token_files(rsa, "RS256", {"scope": "prod"}), plain)
+    # a tampered kid breaks the signature (the header is signed): refused before the claims
+    files = _token_files(rsa, "RS256", {"scope": "prod"}, {"kid": "org-2026"})
+    token = json.loads(files[".signatures.json"])["signatures"][0]
+    _head, body, sig = token.split(".")
+    forged = jwt.utils.base64url_encode(json.dumps({"alg": "RS256", "kid": "org-2027"}).encode()).decode()
+    files[".signatures.json"] = json.dumps({"signatures": [f"{forged}.{body}.{sig}"]}).encode()
+    with pytest.raises(InputError, match="does not verify with the given key"):
+        _load(tmp_path, "forged", files, BundleKey(pub, "k", key_id="org-2027", scope="prod"))
+
+
+def _policy_data(path: Path, section: str) -> Path:
+    path.write_text((path.parent / "base.yaml").read_text() + section)
+    return path
+
+
+def test_key_named_in_policy_data(tmp_path: Path, keys: dict[str, Path]) -> None:
+    """The organisation's policy data names the key: a signed bundle passes verification, an
+    unsigned or wrongly signed one is exit 2 without any flag, and the flag cannot replace it."""
+    project = _project(tmp_path)
+    org = tmp_path / "org"  # outside the project: the organisation's checkout ("external")
+    org.mkdir()
+    (org / "base.yaml").write_text((project / "policy-data.yaml").read_text().rstrip("\n") + "\n")
+    rsa = keys["rsa"].read_bytes()
+    by_path = _policy_data(
+        org / "by-path.yaml",
+        f"policy_bundles:\n  verification_key: {keys['rsa.pub']}\n  key_id: org-2026\n  scope: prod\n",
+    )
+    pem = keys["rsa.pub"].read_text()
+    inline = _policy_data(
+        org / "inline.yaml",
+        "policy_bundles:\n  verification_key: |\n" + "".join(f"    {ln}\n" for ln in pem.splitlines()),
+    )
+    signed = _tar(tmp_path / "s.tar.gz", _token_files(rsa, "RS256", {"scope": "prod"}, {"kid": "org-2026"}))
+    plain = _tar(tmp_path / "p.tar.gz", _token_files(rsa, "RS256", {}))
+    unsigned = _tar(tmp_path / "u.tar.gz", FILES)
+    other = _tar(tmp_path / "o.tar.gz", _token_files(keys["ec"].read_bytes(), "ES256", {"scope": "prod"}))
+
+    code, out, index = _check(project, signed, "--fast", "--data", str(by_path))
+    assert code == 1 and "scorer lacks label team" in out, out
+    assert index["policy_digest"].startswith("sha256:"), index
+    code, out, _ = _check(project, plain, "--fast", "--data", str(inline))
+    assert code == 1, out
+    code, err, _ = _check(project, unsigned, "--fast", "--data", str(by_path))
+    assert (
+        code == 2 and "not signed, but a verification key is required (policy_bundles.verification_key" in err
+    )
+    code, err, _ = _check(project, other, "--fast", "--data", str(by_path))
+    assert code == 2 and "does not verify with the given key" in err, err
+    # the flag's key cannot stand in for the organisation's: both must verify
+    code, err, _ = _check(
+        project, other, "--fast", "--data", str(by_path), "--policy-bundle-key", str(keys["ec.pub"])
+    )
+    assert code == 2 and "does not verify with the given key" in err, err
+    code, err, _ = _check(project, plain, "--fast", "--data", str(by_path))
+    assert code == 2 and "scope '' does not match the configured scope 'prod'" in err, err
