@@ -56,7 +56,7 @@ def test_command(
     set_verbose(verbose)
     from aigate.errors import InputError
     from aigate.policy.library import builtin_set, user_set
-    from aigate.policy.testing import choose_engine, run_tests
+    from aigate.policy.testing import choose_engine, print_notice, run_tests
     from aigate.policydata import load_policy_data
 
     pairs = pair_outputs(formats, outputs, ("text", "json"))
@@ -79,9 +79,12 @@ def test_command(
     if not results:
         raise InputError("no test_ rules matched", hint="an empty test set is not a pass")
     failed = [r for r in results if not r.passed]
+    notice = print_notice([m for m in modules + tests if not m.builtin], chosen)
     for fmt, out in pairs:
         text = (
-            _render_json(results, failed, chosen) if fmt == "json" else _render_text(results, quiet, verbose)
+            _render_json(results, failed, chosen, notice)
+            if fmt == "json"
+            else _render_text(results, quiet, verbose, notice)
         )
         if out is None:
             click.echo(text, nl=False)
@@ -90,9 +93,13 @@ def test_command(
     return 1 if failed else 0
 
 
-def _render_json(results: list[TestResult], failed: list[TestResult], engine: str) -> str:
+def _render_json(
+    results: list[TestResult], failed: list[TestResult], engine: str, notice: str | None = None
+) -> str:
     summary = {"tests": len(results), "passed": len(results) - len(failed), "failures": len(failed)}
     doc = {"engine": engine, "tests": [r.__dict__ for r in results], "summary": summary}
+    if notice:
+        doc["notes"] = [notice]
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
 
@@ -100,15 +107,20 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _render_text(results: list[TestResult], quiet: bool, verbose: bool) -> str:
-    """conftest verify's standard output: one FAIL line per failed test, then the summary line."""
-    lines = []
+def _render_text(results: list[TestResult], quiet: bool, verbose: bool, notice: str | None = None) -> str:
+    """conftest verify's standard output: one FAIL line per failed test, then the summary line.
+
+    A test's ``print()`` output follows its line, as ``opa test`` shows it: for failed tests,
+    and for every test with ``--verbose``.
+    """
+    lines = [f"NOTE - {notice}"] if notice else []
     for r in results:
         if r.passed and (quiet or not verbose):
             continue
         tag = "PASS" if r.passed else "FAIL"
         why = f" ({r.error})" if r.error and not r.passed else ""
         lines.append(f"{tag} - {r.file}:{r.line} - data.{r.package}.{r.name}{why}")
+        lines.extend(f"PRNT   {text}" for text in r.output)
     failures = sum(1 for r in results if not r.passed)
     lines.append("")
     lines.append(

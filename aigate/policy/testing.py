@@ -17,6 +17,7 @@ error names the package that crashed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -40,6 +41,8 @@ class TestResult:
     line: int
     error: str | None = None
     engine: str = "regopy"
+    #: ``print()`` output while the test ran (OPA Go), as ``location: message`` lines
+    output: tuple[str, ...] = ()
 
 
 def test_names(module: PolicyModule) -> list[tuple[str, int]]:
@@ -192,7 +195,8 @@ def run_tests_opa_go(
     from opa_bindings.engine import OpaEngine, OpaError
 
     engine = OpaEngine()
-    engine.print_handler = lambda _message, _location: None  # prints are not test output
+    printed: list[str] = []  # this test's print() output, shown as `opa test` does (failures, -v)
+    engine.print_handler = lambda message, location: printed.append(f"{location}: {message}")
     try:
         for module in modules + tests:
             try:
@@ -211,6 +215,7 @@ def run_tests_opa_go(
         for module in tests:
             for name, line in test_names(module):
                 error: str | None = None
+                printed.clear()
                 try:
                     rows = _eval_test(engine, module.package, name)
                     passed = bool(rows) and rows[0].get("x") is True
@@ -218,7 +223,11 @@ def run_tests_opa_go(
                     passed, error = False, _first_line(exc.message)
                 if not passed and error is None:
                     error = "false or undefined"
-                out.append(TestResult(module.package, name, passed, module.name, line, error, "opa-go"))
+                out.append(
+                    TestResult(
+                        module.package, name, passed, module.name, line, error, "opa-go", tuple(printed)
+                    )
+                )
         return out
     finally:
         engine.close()
@@ -238,6 +247,29 @@ def _eval_test(engine: Any, package: str, name: str) -> Any:
     parts = [*package.split("."), name]
     query = "x = data" + "".join(f"[input.{_REF_KEY}[{i}]]" for i in range(len(parts)))
     return engine.eval_query(query, {_REF_KEY: parts})
+
+
+PRINT_UNAVAILABLE = (
+    "print() output is not available on regopy (it discards print); run with --engine opa-go to see it "
+    f"({OPA_GO_INSTALL})"
+)
+
+
+def print_notice(modules: list[PolicyModule], engine: str) -> str | None:
+    """Said once when a module calls ``print`` and the engine cannot show its output (regopy)."""
+    if engine == "opa-go":
+        return None
+    from aigate.policy.regolint import tokenize
+
+    for module in modules:
+        try:
+            tokens = tokenize(module.source, module.name)
+        except InputError:
+            continue
+        for a, b in itertools.pairwise(tokens):
+            if a.kind == "ident" and a.text == "print" and b.text == "(" and not b.nl_before:
+                return PRINT_UNAVAILABLE
+    return None
 
 
 def _first_line(text: str) -> str:

@@ -105,3 +105,59 @@ def test_a_test_that_does_not_compile_is_exit_2(tmp_path: Path) -> None:
     assert (
         run.returncode == 2 and "policy does not compile" in run.stderr and "no_such_function" in run.stderr
     ), run
+
+
+PRINTING = (
+    HEADER + 'deny contains "x" if {\n\tprint("deny sees", input.kind)\n\tinput.kind == "Deployment"\n}\n'
+)
+PRINTING_TESTS = (
+    HEADER
+    + 'test_denies if {\n\tprint("checking the deployment")\n\tdeny with input as {"kind": "Deployment"}\n}\n\n'
+    'test_fails if {\n\tprint("this one fails")\n\tcount(deny) == 1 with input as {"kind": "Service"}\n}\n'
+)
+
+
+def test_print_output_is_shown_as_opa_test_shows_it(tmp_path: Path) -> None:
+    """`opa test`: a failed test's print() output is shown; with -v every test's."""
+    d = tmp_path / "p"
+    d.mkdir()
+    (d / "p.rego").write_text(PRINTING)
+    (d / "p_test.rego").write_text(PRINTING_TESTS)
+    run = _test(d)
+    assert run.returncode == 1, run
+    lines = run.stdout.splitlines()
+    at = lines.index(f"FAIL - {d / 'p_test.rego'}:9 - data.main.test_fails (false or undefined)")
+    assert lines[at + 1 : at + 3] == [
+        f"PRNT   {d / 'p_test.rego'}:10: this one fails",
+        f"PRNT   {d / 'p.rego'}:5: deny sees Service",
+    ], run
+    assert "checking the deployment" not in run.stdout  # a passing test's prints: only with -v
+    verbose = _test(d, "-v")
+    assert f"PRNT   {d / 'p_test.rego'}:5: checking the deployment" in verbose.stdout, verbose
+    doc = json.loads(_test(d, "--format", "json").stdout)
+    by_name = {t["name"]: t for t in doc["tests"]}
+    assert by_name["test_denies"]["output"] == [
+        f"{d / 'p_test.rego'}:5: checking the deployment",
+        f"{d / 'p.rego'}:5: deny sees Deployment",
+    ]
+    assert "notes" not in doc
+
+
+def test_regopy_says_once_that_print_output_is_unavailable(tmp_path: Path) -> None:
+    d = tmp_path / "p"
+    d.mkdir()
+    (d / "p.rego").write_text(PRINTING)
+    (d / "p_test.rego").write_text(
+        HEADER + 'test_a if {\n\tprint("a")\n\ttrue\n}\n\ntest_b if {\n\tprint("b")\n\ttrue\n}\n'
+    )
+    run = _test(d, "--engine", "regopy")
+    assert run.returncode == 0, run
+    notes = [ln for ln in run.stdout.splitlines() if "print() output is not available on regopy" in ln]
+    assert len(notes) == 1 and "--engine opa-go" in notes[0], run
+    doc = json.loads(_test(d, "--engine", "regopy", "--format", "json").stdout)
+    assert len(doc["notes"]) == 1 and "not available on regopy" in doc["notes"][0]
+    # no print() call (a `print` in a comment or string does not count): nothing to say
+    (d / "p.rego").write_text(HEADER + '# print("x")\nmsg := "print(1)"\ndeny contains msg if false\n')
+    (d / "p_test.rego").write_text(HEADER + "test_a if true\n")
+    run = _test(d, "--engine", "regopy")
+    assert run.returncode == 0 and "print() output" not in run.stdout, run
