@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 from aigate_cli import aigate, committed_copy, git
+from registry_support import Registry, push_image
 
 pytestmark = pytest.mark.slow  # real recorded `aigate check` runs (SBOM, environment, policies)
 
@@ -320,3 +321,33 @@ def test_a_metric_dropped_since_the_previous_release_denies(release_b: Path) -> 
     assert rc == 1, run
     (f,) = [f for f in mon if f["severity"] == "deny"]
     assert f["rule"] == "metric-dropped" and "precision" in f["message"] and str(dropped) in f["message"]
+
+
+def test_regression_against_an_oci_bundle_store(
+    release_b: Path, plain_registry: Registry, tmp_path: Path
+) -> None:
+    """The same regression with the store in a real registry: release A is pushed as a referrer of
+    the serving image, release B is checked with ``--bundles oci://REGISTRY/REPO``."""
+    work, org, key = release_b, release_b / "org.yaml", release_b / "k"
+    project = work / PROJECT
+    store = f"oci://{plain_registry.host}/ml/fraud-detector"
+    image = push_image(plain_registry, "ml/fraud-detector", "serving", tmp_path)
+    manifest = project / "aigate.yaml"
+    pinned = re.sub(
+        r"(image: )\S+",
+        rf"\g<1>{plain_registry.host}/ml/fraud-detector@{image}",
+        manifest.read_text(),
+        count=1,
+    )
+    manifest.write_text(pinned)
+    git(work, "commit", "-qam", "serve from the test registry")
+    old = all_metrics(project)
+    rc, _, run = _check(project, org, key, work / "A-oci", "--push", store, "--plain-http")
+    assert rc == 0, run
+    project = _release(work, "1.5.0", {"recall": 0.805}, {("truthfulqa_mc2", "acc,none"): 0.51}, {})
+    expected = expected_regressions(org, old, all_metrics(project))
+    assert {e[0] for e in expected} == {"recall", "truthfulqa_mc2/acc"}
+    rc, mon, run = _check(project, org, key, work / "B", "--bundles", store, "--plain-http")
+    assert rc == 1, run
+    assert _close(_regressions(mon), expected), (_regressions(mon), expected)
+    assert {f["rule"] for f in mon if f["severity"] == "deny"} == {"metric-regression"}, mon
