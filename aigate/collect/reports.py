@@ -53,9 +53,20 @@ def drift_evidence(root: Path, rel: str) -> dict[str, Any] | None:
     return None if data is None else {"file": rel, **normalise_drift_report(data)}
 
 
-def alert_rules(root: Path, rel: str, tests: Any = None) -> dict[str, Any]:
-    """The rules file as evidence: parsed rules, ``promtool check rules`` and rule unit tests."""
-    summary = _alert_rules(root, rel)
+MAX_RULES = 1000
+MAX_EXPR = 8192
+MAX_MAP_KEYS = 64
+MAX_VALUE = 1024
+
+
+def alert_rules(
+    root: Path, rel: str, tests: Any = None, *, metrics: Any = None, dashboards: Any = None
+) -> dict[str, Any]:
+    """The rules file as evidence: parsed rules (severity, runbook), ``promtool check rules``, rule
+    unit tests, and where the declared usage metrics are used (rules or Grafana dashboards)."""
+    from aigate.ops.alerting import dashboard_queries, declared_metrics, usage
+
+    summary, parsed = _alert_rules(root, rel)
     if isinstance(tests, list) and tests:
         from aigate.ops.promtool import test_rules
 
@@ -66,22 +77,58 @@ def alert_rules(root: Path, rel: str, tests: Any = None) -> dict[str, Any]:
             if missing
             else test_rules(paths)
         )
+    boards: list[dict[str, Any]] = []
+    queries: list[tuple[str, list[tuple[str, str]]]] = []
+    for board in dashboards if isinstance(dashboards, list) else []:
+        entry: dict[str, Any] = {"file": str(board), "exists": False, "parsed": False, "error": None}
+        path = resolve_inside(root, str(board), what="dashboard")
+        if path.is_file():
+            entry["exists"] = True
+            try:
+                docs = load_file(path, limits=REPORT_LIMITS, what="Grafana dashboard", display=str(board))
+            except InputError as exc:
+                entry["error"] = exc.one_line()
+            else:
+                doc = docs[0].data if docs else None
+                panels, found = dashboard_queries(doc)
+                entry.update(parsed=isinstance(doc, dict), panels=panels, queries=len(found))
+                if not isinstance(doc, dict):
+                    entry["error"] = f"{board}: not a Grafana dashboard (a JSON object with panels)"
+                queries.append((str(board), found))
+        boards.append(entry)
+    summary["dashboards"] = boards
+    summary["metrics"] = usage(declared_metrics(metrics), parsed, queries)
     return summary
 
 
-def _alert_rules(root: Path, rel: str) -> dict[str, Any]:
+def _bounded_map(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        return {}
+    items = list(value.items())[:MAX_MAP_KEYS]
+    return {
+        str(k)[:MAX_VALUE]: (v[:MAX_VALUE] if isinstance(v, str) else v)
+        for k, v in items
+        if not isinstance(v, (dict, list))
+    }
+
+
+def _alert_rules(root: Path, rel: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(the summary for input.reports.alerts, every rule as {file, name, record, expr} for usage)."""
+    from aigate.ops.alerting import runbook
+
     path = resolve_inside(root, rel, what="alert rules file")
     summary: dict[str, Any] = {"file": rel, "parsed": False, "groups": 0, "rules": [], "error": None}
+    every: list[dict[str, Any]] = []
     if not path.exists():
         summary["error"] = "file not found"
         summary["promtool"] = "not-run"
-        return summary
+        return summary, every
     try:
         docs = load_file(path, limits=REPORT_LIMITS, what="alert rules file", display=rel)
     except InputError as exc:
         summary["error"] = exc.one_line()
         summary["promtool"] = "not-run"
-        return summary
+        return summary, every
     data = docs[0].data if docs else None
     groups = _get(data, "groups") if isinstance(data, dict) else None
     if not isinstance(groups, list):
@@ -89,24 +136,43 @@ def _alert_rules(root: Path, rel: str) -> dict[str, Any]:
     else:
         summary["parsed"] = True
         summary["groups"] = len(groups)
+        total = 0
         for group in groups:
             for rule in (group.get("rules") or []) if isinstance(group, dict) else []:
-                if isinstance(rule, dict) and rule.get("alert"):
-                    summary["rules"].append(
-                        {
-                            "name": str(rule.get("alert")),
-                            "expr": str(rule.get("expr", "")),
-                            "labels": rule.get("labels") or {},
-                            "annotations": rule.get("annotations") or {},
-                        }
-                    )
+                if not isinstance(rule, dict):
+                    continue
+                expr = str(rule.get("expr", ""))
+                if rule.get("record"):
+                    every.append({"file": rel, "name": str(rule["record"]), "record": True, "expr": expr})
+                if not rule.get("alert"):
+                    continue
+                every.append({"file": rel, "name": str(rule["alert"]), "record": False, "expr": expr})
+                total += 1
+                if total > MAX_RULES:
+                    continue
+                labels = _bounded_map(rule.get("labels"))
+                annotations = _bounded_map(rule.get("annotations"))
+                severity = labels.get("severity")
+                kind = labels.get("kind")
+                summary["rules"].append(
+                    {
+                        "name": str(rule.get("alert"))[:MAX_VALUE],
+                        "expr": expr[:MAX_EXPR],
+                        "labels": labels,
+                        "annotations": annotations,
+                        "kind": kind if isinstance(kind, str) else None,
+                        "severity": severity if isinstance(severity, str) else None,
+                        "runbook": runbook(root, annotations),
+                    }
+                )
+        summary["rules_total"] = total
     from aigate.ops.promtool import check_rules
 
     checked = check_rules(path)
     summary["promtool"] = checked["result"]
     if "output" in checked:
         summary["promtool_output"] = checked["output"]
-    return summary
+    return summary, every
 
 
 MAX_SAMPLE_ERRORS = 20
@@ -241,7 +307,13 @@ class ReportsCollector(Collector):
             if metrics_rel
             else None,
             "drift": drift_evidence(ctx.root, drift_rel) if drift_rel else None,
-            "alerts": alert_rules(ctx.root, alerts_rel, _get(m, "monitoring", "alerts", "tests"))
+            "alerts": alert_rules(
+                ctx.root,
+                alerts_rel,
+                _get(m, "monitoring", "alerts", "tests"),
+                metrics=_get(m, "monitoring", "metrics"),
+                dashboards=_get(m, "monitoring", "dashboards"),
+            )
             if alerts_rel
             else None,
             "io_log_sample": io_log_sample(ctx.root, sample_rel, schema_rel)

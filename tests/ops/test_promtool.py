@@ -11,8 +11,8 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
 from aigate_cli import aigate, committed_copy, git
+from ci_support import missing
 
 HAVE_PROMTOOL = shutil.which("promtool") is not None
 
@@ -59,11 +59,9 @@ def test_example_rules_and_unit_tests(tmp_path: Path) -> None:
         assert _rules(findings, "warn") == {"promtool-tests-not-run"}, findings
 
 
-@pytest.mark.skipif(
-    not HAVE_PROMTOOL,
-    reason="needs promtool (CI installs it; test_promtool_is_installed_in_ci fails there without it)",
-)
 def test_broken_promql_denies(tmp_path: Path) -> None:
+    if not HAVE_PROMTOOL:
+        missing("promtool is not installed (Debian's prometheus package)")
     _, findings = _alert(
         tmp_path, "monitoring/alerts.yaml", "max(model_feature_psi", "max(model_feature_psi{{"
     )
@@ -73,11 +71,9 @@ def test_broken_promql_denies(tmp_path: Path) -> None:
     assert "alerts.yaml" in denies["promtool-check-failed"]["message"]
 
 
-@pytest.mark.skipif(
-    not HAVE_PROMTOOL,
-    reason="needs promtool (CI installs it; test_promtool_is_installed_in_ci fails there without it)",
-)
 def test_failing_rule_unit_test_denies(tmp_path: Path) -> None:
+    if not HAVE_PROMTOOL:
+        missing("promtool is not installed (Debian's prometheus package)")
     _, findings = _alert(
         tmp_path,
         "monitoring/alerts.test.yaml",
