@@ -1,4 +1,4 @@
-"""``input.history``: the previous release, the rollback target and the decision chain.
+"""``input.history``: the previous release, the rollback target, the fallback and the decision chain.
 
 Sources (flags reach the collector through ``ctx.options``):
 
@@ -6,14 +6,19 @@ Sources (flags reach the collector through ``ctx.options``):
 - ``bundles``: a bundle store directory (``--bundles DIR``): the chain is verified and its
   newest release is the previous one;
 - the manifest's ``rollback.bundle`` (project-relative) or ``rollback.target`` (a version
-  looked up in the store).
+  looked up in the store);
+- the manifest's ``resilience.fallback.bundle`` (project-relative) or, with ``--bundles``, the
+  store's newest verifying bundle of ``resilience.fallback.model`` (and ``version``): the
+  fallback release (``fallback``: found, verified, passed, model, version, model_matches,
+  version_matches, bundle_digest, reason), verified with the same trust as the history.
 
 Who must have signed those bundles comes from ``verify_key`` (a public key path), or
 ``identity``/``issuer``/``repository``/``trusted_root`` (keyless), or is derived from
 ``sign`` = ``key:PATH`` (the key this run signs with). Nothing here is a pass by default: a
 bundle that does not verify is reported ``verified: false`` with the reason, and the ROLLBACK,
-AUDIT and AUDITREADY policies deny on it. Only a path the user named that does not exist is an
-input error (exit 2).
+RESILIENCE, AUDIT and AUDITREADY policies deny on it. On the fast path (``--fast``) nothing is
+verified and ``input.history`` is null, so those controls rest on declarations only. Only a path
+the user named that does not exist is an input error (exit 2).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,12 +133,18 @@ class HistoryCollector(Collector):
         previous_opt = opts.get("previous")
         store_opt = opts.get("bundles")
         rollback = ctx.manifest.get("rollback") if isinstance(ctx.manifest.get("rollback"), dict) else None
-        if previous_opt is None and store_opt is None and rollback is None:
-            return Evidence(self.key, None, skipped="no --previous, --bundles or rollback section")
+        resilience = ctx.manifest.get("resilience")
+        fallback = resilience.get("fallback") if isinstance(resilience, dict) else None
+        fallback = fallback if isinstance(fallback, dict) else None
+        if previous_opt is None and store_opt is None and rollback is None and fallback is None:
+            return Evidence(
+                self.key, None, skipped="no --previous, --bundles, rollback section or resilience.fallback"
+            )
         with trust_from_options(opts) as trust:
             previous, chain = self._previous(trust, previous_opt, store_opt)
             target = self._rollback(ctx, trust, rollback, store_opt)
-        data = {"previous": previous, "rollback_target": target, "chain": chain}
+            fallback_release = self._fallback(ctx, trust, fallback, store_opt)
+        data = {"previous": previous, "rollback_target": target, "chain": chain, "fallback": fallback_release}
         return Evidence(self.key, data)
 
     def _previous(
@@ -184,46 +195,115 @@ class HistoryCollector(Collector):
         if rollback is None:
             return None
         target_version = rollback.get("target")
+        target = str(target_version) if target_version is not None else None
+        found = find_release(
+            ctx,
+            trust,
+            rollback.get("bundle"),
+            "rollback.bundle",
+            store_opt if target is not None else None,
+            lambda res: res.model_version == target,
+        )
         out: dict[str, Any] = {
             # the version the bundle records once verified; until then the declared target
-            "version": str(target_version) if target_version is not None else None,
-            "target": str(target_version) if target_version is not None else None,
+            "version": target,
+            "target": target,
             "bundle": rollback.get("bundle"),
             "found": False,
             "verified": False,
             "passed": False,
             "version_matches": False,
             "bundle_digest": None,
-            "reason": None,
+            "reason": "the rollback target's bundle was not found",
         }
-        path: Path | None = None
-        if isinstance(rollback.get("bundle"), str):
-            path = resolve_inside(ctx.root, rollback["bundle"], what="rollback.bundle")
-        elif target_version is not None and store_opt is not None:
-            from aigate.bundle.chain import list_bundles
-
-            for candidate in reversed(list_bundles(Path(store_opt))):
-                res, _ = _check(trust, candidate)
-                if res is not None and res.model_version == str(target_version):
-                    path = candidate
-                    break
-        if path is None or not path.exists():
-            out["reason"] = "the rollback target's bundle was not found"
-            return out
-        out["found"] = True
-        out["bundle"] = str(path)
-        res, reason = _check(trust, path)
-        if res is None:
-            out["reason"] = reason
-            return out
-        out.update(
-            verified=True,
-            passed=res.decision == "pass",
-            version_matches=target_version is None or res.model_version == str(target_version),
-            bundle_digest=res.index_digest,
-            version=res.model_version,
-        )
+        out.update({k: v for k, v in found.items() if k != "model" and (k != "version" or v is not None)})
+        if found.get("verified"):
+            out["version_matches"] = target is None or found["version"] == target
         return out
+
+    def _fallback(
+        self, ctx: CollectContext, trust: Trust, fallback: dict[str, Any] | None, store_opt: Any
+    ) -> dict[str, Any] | None:
+        """The declared fallback model's own release bundle: found, verified, passed, and of that
+        model and version (RESILIENCE denies on each)."""
+        if fallback is None:
+            return None
+        model = str(fallback["model"]) if fallback.get("model") is not None else None
+        version = str(fallback["version"]) if fallback.get("version") is not None else None
+        found = find_release(
+            ctx,
+            trust,
+            fallback.get("bundle"),
+            "resilience.fallback.bundle",
+            store_opt if model is not None else None,
+            lambda res: res.model_name == model and (version is None or res.model_version == version),
+        )
+        out: dict[str, Any] = {
+            "declared_model": model,
+            "declared_version": version,
+            "model": None,
+            "version": None,
+            "bundle": fallback.get("bundle"),
+            "found": False,
+            "verified": False,
+            "passed": False,
+            "model_matches": False,
+            "version_matches": False,
+            "bundle_digest": None,
+            "reason": (
+                "the fallback's bundle was not found"
+                if fallback.get("bundle") is not None or store_opt is not None
+                else "no resilience.fallback.bundle declared and no --bundles store to look it up in"
+            ),
+        }
+        out.update(found)
+        if found.get("verified"):
+            out["model_matches"] = found["model"] == model
+            out["version_matches"] = version is None or found["version"] == version
+        return out
+
+
+def find_release(
+    ctx: CollectContext,
+    trust: Trust,
+    declared: Any,
+    what: str,
+    store_opt: Any,
+    wanted: Callable[[VerifyResult], bool],
+) -> dict[str, Any]:
+    """Find and verify one release bundle: the project-relative ``declared`` path (``what`` names the
+    manifest field), else the newest bundle of the ``--bundles`` store that verifies and is
+    ``wanted``. Returns only the keys it established: ``found``/``bundle`` once a bundle exists,
+    ``verified``/``passed``/``model``/``version``/``bundle_digest`` once it verifies, ``reason``
+    when it stopped short. A bundle that does not verify is never read for its claims."""
+    path: Path | None = None
+    if isinstance(declared, str):
+        path = resolve_inside(ctx.root, declared, what=what)
+    elif store_opt is not None and Path(store_opt).is_dir():
+        from aigate.bundle.chain import list_bundles
+
+        matches: list[tuple[str, str, Path]] = []
+        for candidate in list_bundles(Path(store_opt)):
+            res, _ = _check(trust, candidate)
+            if res is not None and wanted(res):
+                matches.append((res.evidence_time or "", candidate.name, candidate))
+        if matches:
+            path = max(matches)[2]
+    if path is None or not path.exists():
+        return {"found": False}
+    out: dict[str, Any] = {"found": True, "bundle": str(path)}
+    res, reason = _check(trust, path)
+    if res is None:
+        return {**out, "verified": False, "reason": reason or "does not verify"}
+    return {
+        **out,
+        "verified": True,
+        "passed": res.decision == "pass",
+        "model": res.model_name,
+        "version": res.model_version,
+        "bundle_digest": res.index_digest,
+        "reason": None,
+    }
 
 
 def previous_decision_digest(history: dict[str, Any] | None) -> str | None:

@@ -7,12 +7,11 @@ control ("rules file parses"), so a broken one is recorded as data and denied th
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from aigate.collect.interface import CollectContext, Collector, Evidence
-from aigate.errors import InputError, Position
+from aigate.errors import InputError
 from aigate.paths import resolve_inside
 from aigate.yamlload import Limits, decode_utf8, load_file, read_bounded
 
@@ -181,9 +180,17 @@ BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
 ANONYMOUS = ("system:anonymous", "system:unauthenticated")
 
 
-def io_log_sample(root: Path, sample_rel: str, schema_rel: str) -> dict[str, Any] | None:
-    """Validate every record of the sample I/O log (JSON Lines) against the declared log schema."""
-    from aigate.schemas import jsonschema_module
+def io_log_sample(
+    root: Path,
+    sample_rel: str,
+    schema_rel: str,
+    policy_data: dict[str, Any] | None = None,
+    model_version: Any = None,
+) -> dict[str, Any] | None:
+    """The sample I/O log (JSON Lines) as evidence: every record validated against the declared
+    log schema, and what IOLOG requires of a record (:mod:`aigate.ops.iolog`)."""
+    from aigate.ops.iolog import analyse_sample
+    from aigate.yamlload import size_limit
 
     sample_path = resolve_inside(root, sample_rel, what="I/O log sample")
     schema_path = resolve_inside(root, schema_rel, what="I/O log schema")
@@ -192,37 +199,17 @@ def io_log_sample(root: Path, sample_rel: str, schema_rel: str) -> dict[str, Any
     schema_doc = load_file(schema_path, limits=REPORT_LIMITS, what="I/O log schema", display=schema_rel)[
         0
     ].data
-    jsonschema = jsonschema_module()
-    try:
-        validator_cls = jsonschema.validators.validator_for(schema_doc)
-        validator_cls.check_schema(schema_doc)
-    except jsonschema.exceptions.SchemaError as exc:
-        raise InputError(f"not a valid JSON Schema: {exc.message}", position=Position(schema_rel)) from None
-    validator = validator_cls(schema_doc, format_checker=validator_cls.FORMAT_CHECKER)
-    raw = read_bounded(sample_path, limits=REPORT_LIMITS, what="I/O log sample", display=sample_rel)
-    text = decode_utf8(raw, sample_rel)
-    errors: list[dict[str, Any]] = []
-    records = 0
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        records += 1
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append({"line": n, "message": f"not JSON: {exc.msg}"})
-            continue
-        for err in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))[:3]:
-            where = "/" + "/".join(str(p) for p in err.absolute_path)
-            errors.append({"line": n, "message": f"{where}: {err.message[:200]}"})
-    return {
-        "file": sample_rel,
-        "schema": schema_rel,
-        "records": records,
-        "valid": records > 0 and not errors,
-        "errors": errors[:MAX_SAMPLE_ERRORS],
-        "error_count": len(errors),
-    }
+    cap = Limits(max_bytes=size_limit("io_log_sample", policy_data))
+    raw = read_bounded(sample_path, limits=cap, what="I/O log sample", display=sample_rel)
+    config = (policy_data or {}).get("io_logging")
+    return analyse_sample(
+        decode_utf8(raw, sample_rel),
+        schema_doc,
+        sample_rel=sample_rel,
+        schema_rel=schema_rel,
+        expected_version=str(model_version) if model_version is not None else None,
+        config=config if isinstance(config, dict) else None,
+    )
 
 
 def _has_star(values: Any) -> bool:
@@ -316,7 +303,9 @@ class ReportsCollector(Collector):
             )
             if alerts_rel
             else None,
-            "io_log_sample": io_log_sample(ctx.root, sample_rel, schema_rel)
+            "io_log_sample": io_log_sample(
+                ctx.root, sample_rel, schema_rel, ctx.policy_data, _get(m, "model", "version")
+            )
             if sample_rel and schema_rel
             else None,
             "kubernetes": kubernetes_grants(ctx.root, [str(p) for p in k8s])

@@ -204,7 +204,7 @@ def full_manifest() -> dict[str, Any]:
             "alerts": {"rules": "monitoring/alerts.yaml", "sink": "pagerduty:ml-oncall"},
         },
         "resilience": {
-            "kill_switch": {"enabled": True, "mechanism": "feature flag"},
+            "kill_switch": {"enabled": True, "mechanism": "feature flag", "runbook": "runbooks/safe-shutdown.md"},
             "runbook": "runbooks/incident.md",
         },
         "rollback": {"target": "1.3.2", "bundle": "releases/1.3.2", "runbook": "runbooks/rollback.md"},
@@ -250,7 +250,9 @@ def manifest_paths(manifest: dict[str, Any]) -> list[str]:
 
 def files_for(manifest: dict[str, Any], now: int) -> dict[str, Any]:
     return {
-        p: {"exists": True, "sha256": "0" * 64, "size": 10, "kind": "file", "mtime_epoch": now - 86400}
+        # runbooks are written procedures (RESILIENCE: resilience.runbook_min_bytes, 200)
+        p: {"exists": True, "sha256": "0" * 64, "size": 2000 if p.startswith("runbooks/") else 10,
+            "kind": "file", "mtime_epoch": now - 86400}
         for p in manifest_paths(manifest)
     }
 

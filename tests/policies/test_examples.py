@@ -67,6 +67,7 @@ def referenced_paths(manifest: dict[str, Any]) -> list[str]:
     paths += [
         m.get("resilience", {}).get("runbook"),
         m.get("resilience", {}).get("fallback", {}).get("bundle"),
+        m.get("resilience", {}).get("kill_switch", {}).get("runbook"),
     ]
     paths += [m.get("rollback", {}).get(k) for k in ("runbook", "bundle")]
     paths += list(m.get("compliance", {}).get("documents", {}).values())

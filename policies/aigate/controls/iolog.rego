@@ -3,7 +3,9 @@
 # description: >-
 #   Model inputs and outputs are logged with personal data redacted and kept at least as long as
 #   the organisation requires (six months by default, the EU AI Act minimum for automatically
-#   generated logs), in a documented record format that a sample log proves.
+#   generated logs), in a documented record format that a sample log proves: every record
+#   validates, carries a request id, an RFC 3339 timestamp and this release's model version
+#   (which the schema requires too), shows redaction, and holds no unredacted personal data.
 # custom:
 #   id: IOLOG
 #   level: 1
@@ -89,7 +91,7 @@ warn contains f if {
 }
 
 # --- evidence: the sample validated against the schema -----------------------------------------
-# input.reports.io_log_sample: {valid: bool, records: n, errors: [{line, message}]}
+# input.reports.io_log_sample: {valid: bool, records: n, errors: [{line, message}], ...}
 
 sample := object.get(input, ["reports", "io_log_sample"], null)
 
@@ -116,6 +118,85 @@ deny contains f if {
 	f := {
 		"rule": "sample-empty",
 		"msg": util.say("the sample I/O log %s has no records; commit at least one redacted record", [object.get(io, "sample", "?")]),
+		"pointer": "/monitoring/io_logging/sample",
+	}
+}
+
+# --- evidence: what every record must show (aigate/ops/iolog.py) ------------------------------
+# input.reports.io_log_sample also holds: fields {role: {accepted, schema_requires, missing
+# {count, lines}}}, bad_timestamps, other_model_versions and unredacted ({count, lines}),
+# redacted_records, expected_model_version. Roles and accepted keys: io_logging.required_fields.
+
+sample_fields := util.get(sample, "fields", {})
+
+first_of(xs) := xs[0] if {
+	is_array(xs)
+	count(xs) > 0
+} else := {}
+
+line_list(lines) := concat(", ", [util.say("%v", [util.get(l, "line", l)]) | some l in util.first_n(lines, 3)])
+
+deny contains f if {
+	some role, facts in sample_fields
+	util.get(facts, "schema_requires", null) == null
+	f := {
+		"rule": "schema-does-not-require-field",
+		"msg": util.say("the I/O log schema %v does not require a %v field in its top-level required (accepted names: %v); a record without it would validate. Add one of them to required", [object.get(io, "schema", "?"), role, concat(", ", util.get(facts, "accepted", []))]),
+		"pointer": "/monitoring/io_logging/schema",
+	}
+}
+
+deny contains f if {
+	some role, facts in sample_fields
+	missing := util.get(facts, "missing", {})
+	util.number_or(util.get(missing, "count", 0), 0) > 0
+	f := {
+		"rule": "record-missing-field",
+		"msg": util.say("%v record(s) of the sample I/O log %v carry no %v (one of %v; line(s) %v); every record must, or the log cannot be traced back to a request and a release", [missing.count, object.get(io, "sample", "?"), role, concat(", ", util.get(facts, "accepted", [])), line_list(util.get(missing, "lines", []))]),
+		"pointer": "/monitoring/io_logging/sample",
+	}
+}
+
+deny contains f if {
+	bad := util.get(sample, "bad_timestamps", {})
+	util.number_or(util.get(bad, "count", 0), 0) > 0
+	first := first_of(util.get(bad, "lines", []))
+	f := {
+		"rule": "bad-timestamp",
+		"msg": util.say("%v record(s) of the sample I/O log %v have a timestamp that is not RFC 3339 (line %v: %v = %v); log date-times like 2026-11-20T09:14:03Z", [bad.count, object.get(io, "sample", "?"), util.get(first, "line", "?"), util.get(first, "key", "?"), util.get(first, "value", "?")]),
+		"pointer": "/monitoring/io_logging/sample",
+	}
+}
+
+deny contains f if {
+	other := util.get(sample, "other_model_versions", {})
+	util.number_or(util.get(other, "count", 0), 0) > 0
+	first := first_of(util.get(other, "lines", []))
+	f := {
+		"rule": "sample-other-model-version",
+		"msg": util.say("%v record(s) of the sample I/O log %v are from model version %v (line %v), not this release's %v; a sample of another release is stale evidence. Commit records logged by %v", [other.count, object.get(io, "sample", "?"), util.get(first, "value", "?"), util.get(first, "line", "?"), util.m(["model", "version"]), util.m(["model", "version"])]),
+		"pointer": "/monitoring/io_logging/sample",
+	}
+}
+
+deny contains f if {
+	object.get(io, "redaction", false) == true
+	util.number_or(util.get(sample, "records", 0), 0) > 0
+	util.get(sample, "redacted_records", null) == 0
+	f := {
+		"rule": "no-redaction-marker",
+		"msg": util.say("redaction is declared but no record of the sample I/O log %v shows it: no redaction marker (e.g. [REDACTED], <redacted:email>, ***) and no redacted/redactions field; commit records as the logger writes them", [object.get(io, "sample", "?")]),
+		"pointer": "/monitoring/io_logging/sample",
+	}
+}
+
+deny contains f if {
+	pii := util.get(sample, "unredacted", {})
+	util.number_or(util.get(pii, "count", 0), 0) > 0
+	first := first_of(util.get(pii, "lines", []))
+	f := {
+		"rule": "sample-unredacted",
+		"msg": util.say("%v record(s) of the sample I/O log %v contain unredacted %v (line %v); redact personal data and secrets before they are logged, and never commit them", [pii.count, object.get(io, "sample", "?"), concat(", ", util.get(first, "kinds", ["data"])), util.get(first, "line", "?")]),
 		"pointer": "/monitoring/io_logging/sample",
 	}
 }

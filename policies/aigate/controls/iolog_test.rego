@@ -5,7 +5,25 @@ import rego.v1
 import data.aigate.controls.iolog
 import data.aigate.testing as t
 
-reports := {"metrics": null, "io_log_sample": {"valid": true, "records": 3, "errors": []}}
+none := {"count": 0, "lines": []}
+
+role(accepted, required) := {"accepted": accepted, "schema_requires": required, "missing": none}
+
+# what aigate/ops/iolog.py reports for a sample that shows everything IOLOG asks for
+good_sample := {
+	"valid": true, "records": 3, "errors": [], "error_count": 0,
+	"fields": {
+		"request_id": role(["request_id", "trace_id"], "request_id"),
+		"timestamp": role(["ts", "timestamp"], "ts"),
+		"model_version": role(["model_version"], "model_version"),
+	},
+	"bad_timestamps": none, "other_model_versions": none, "unredacted": none,
+	"redacted_records": 3, "expected_model_version": "1.4.0",
+}
+
+reports := {"metrics": null, "io_log_sample": good_sample}
+
+sample_with(ops) := {"io_log_sample": json.patch(good_sample, ops)}
 
 run_iolog(mf, files, rep) := {"deny": d, "warn": w} if {
 	c := t.cfg
@@ -91,4 +109,59 @@ test_basis_evidence_with_sample_check if {
 	mf := t.manifest
 	rep := reports
 	iolog.basis == "evidence" with input.manifest as mf with input.reports as rep
+}
+
+test_pass_evidence_with_every_check if {
+	r := run_iolog(t.manifest, t.files, reports)
+	count(r.deny) == 0
+	count(r.warn) == 0
+}
+
+test_deny_schema_does_not_require_request_id if {
+	rep := sample_with([{"op": "replace", "path": "/fields/request_id/schema_requires", "value": null}])
+	r := run_iolog(t.manifest, t.files, rep)
+	t.rule_names(r.deny) == {"schema-does-not-require-field"}
+	some f in r.deny
+	contains(f.msg, "does not require a request_id field in its top-level required (accepted names: request_id, trace_id)")
+	f.pointer == "/monitoring/io_logging/schema"
+}
+
+test_deny_record_missing_request_id if {
+	rep := sample_with([{"op": "replace", "path": "/fields/request_id/missing", "value": {"count": 2, "lines": [2, 3]}}])
+	r := run_iolog(t.manifest, t.files, rep)
+	t.rule_names(r.deny) == {"record-missing-field"}
+	some f in r.deny
+	contains(f.msg, "2 record(s) of the sample I/O log logs/sample.jsonl carry no request_id (one of request_id, trace_id; line(s) 2, 3)")
+}
+
+test_deny_bad_timestamp if {
+	rep := sample_with([{"op": "replace", "path": "/bad_timestamps", "value": {"count": 1, "lines": [{"line": 2, "key": "ts", "value": "20/11/2026 09:14"}]}}])
+	some f in run_iolog(t.manifest, t.files, rep).deny
+	f.rule == "bad-timestamp"
+	contains(f.msg, "(line 2: ts = 20/11/2026 09:14)")
+}
+
+test_deny_other_model_version if {
+	rep := sample_with([{"op": "replace", "path": "/other_model_versions", "value": {"count": 3, "lines": [{"line": 1, "key": "model_version", "value": "1.3.2"}]}}])
+	some f in run_iolog(t.manifest, t.files, rep).deny
+	f.rule == "sample-other-model-version"
+	contains(f.msg, "are from model version 1.3.2 (line 1), not this release's 1.4.0")
+}
+
+test_deny_no_redaction_marker if {
+	rep := sample_with([{"op": "replace", "path": "/redacted_records", "value": 0}])
+	t.rule_names(run_iolog(t.manifest, t.files, rep).deny) == {"no-redaction-marker"}
+}
+
+test_deny_unredacted_email if {
+	rep := sample_with([{"op": "replace", "path": "/unredacted", "value": {"count": 1, "lines": [{"line": 3, "kinds": ["email"]}]}}])
+	some f in run_iolog(t.manifest, t.files, rep).deny
+	f.rule == "sample-unredacted"
+	contains(f.msg, "contain unredacted email (line 3)")
+}
+
+test_pass_hollow_sample_facts_render if {
+	# a sample report without the per-record facts (older input) neither errors nor passes them off
+	rep := {"io_log_sample": {"valid": true, "records": 1, "errors": [], "fields": {"request_id": {}}}}
+	t.rule_names(run_iolog(t.manifest, t.files, rep).deny) == {"schema-does-not-require-field"}
 }

@@ -1,9 +1,9 @@
 # METADATA
 # title: Resilience design
 # description: >-
-#   The deployment can degrade safely: a fallback model (with its own passing evidence bundle) or
-#   a kill switch that brings the system to a safe stop is declared, and an incident runbook
-#   exists.
+#   The deployment can degrade safely: a kill switch that brings the system to a safe stop, with
+#   a safe-shutdown runbook, and (optionally) a fallback model whose own evidence bundle
+#   verifies, passed the gate and is of that model and version; an incident runbook exists.
 # custom:
 #   id: RESILIENCE
 #   level: 3
@@ -29,12 +29,32 @@ fallback := object.get(res, "fallback", null)
 
 kill_switch_on if object.get(res, ["kill_switch", "enabled"], false) == true
 
+# Policy data: a fallback alone does not suffice unless resilience.require_kill_switch is false
+# (the kill switch is the last resort when the fallback fails too); a runbook of fewer bytes than
+# resilience.runbook_min_bytes is a stub, not a procedure.
+require_kill_switch := util.conf(["resilience", "require_kill_switch"], true)
+
+runbook_min_bytes := util.conf(["resilience", "runbook_min_bytes"], 200)
+
+ks_runbook := object.get(res, ["kill_switch", "runbook"], null)
+
 deny contains f if {
 	fallback == null
 	not kill_switch_on
 	f := {
 		"rule": "no-degraded-mode",
-		"msg": "neither a fallback model nor a kill switch is declared; declare resilience.fallback (a model with its own passing bundle) or resilience.kill_switch {enabled: true, mechanism: ...}",
+		"msg": "neither a fallback model nor a kill switch is declared; declare resilience.kill_switch {enabled: true, mechanism: ..., runbook: ...} (and resilience.fallback, a model with its own passing bundle)",
+		"pointer": "/resilience",
+	}
+}
+
+deny contains f if {
+	fallback != null
+	not kill_switch_on
+	require_kill_switch == true
+	f := {
+		"rule": "no-kill-switch",
+		"msg": "a fallback model is declared but no kill switch; the policy requires one for when the fallback fails too (resilience.kill_switch {enabled: true, mechanism: ..., runbook: ...}, or the organisation sets resilience.require_kill_switch: false)",
 		"pointer": "/resilience",
 	}
 }
@@ -49,7 +69,30 @@ deny contains f if {
 }
 
 deny contains f if {
-	some p in [object.get(res, "runbook", null), object.get(res, ["fallback", "bundle"], null)]
+	kill_switch_on
+	not is_string(ks_runbook)
+	f := {
+		"rule": "no-kill-switch-runbook",
+		"msg": "the kill switch has no safe-shutdown runbook; write how to operate it, who may, what the callers see and how to verify the stop, and set resilience.kill_switch.runbook",
+		"pointer": "/resilience/kill_switch",
+	}
+}
+
+deny contains f if {
+	kill_switch_on
+	is_string(ks_runbook)
+	util.file_exists(ks_runbook)
+	size := util.number_or(object.get(input, ["files", ks_runbook, "size"], null), 0)
+	size < runbook_min_bytes
+	f := {
+		"rule": "kill-switch-runbook-empty",
+		"msg": util.say("the safe-shutdown runbook %s has %v bytes, fewer than the %v the policy requires; write the procedure (resilience.runbook_min_bytes)", [ks_runbook, size, runbook_min_bytes]),
+		"pointer": "/resilience/kill_switch/runbook",
+	}
+}
+
+deny contains f if {
+	some p in [object.get(res, "runbook", null), ks_runbook, object.get(res, ["fallback", "bundle"], null)]
 	util.missing_file(p)
 	f := {
 		"rule": "resilience-file-missing",
@@ -60,10 +103,11 @@ deny contains f if {
 
 warn contains f if {
 	fallback != null
-	not is_string(object.get(fallback, "bundle", null))
+	fb == null
+	not is_string(util.get(fallback, "bundle", null))
 	f := {
 		"rule": "fallback-without-bundle",
-		"msg": util.say("fallback model %v has no evidence bundle declared; set resilience.fallback.bundle so its passing gate decision can be checked", [object.get(fallback, "model", "?")]),
+		"msg": util.say("fallback model %v has no evidence bundle declared; set resilience.fallback.bundle so its passing gate decision can be checked", [util.get(fallback, "model", "?")]),
 		"pointer": "/resilience/fallback",
 	}
 }
@@ -78,21 +122,80 @@ warn contains f if {
 	}
 }
 
-# --- evidence: the fallback release's bundle (input.history.fallback: {version, found, verified, passed}) ---
+# --- evidence: the fallback release's own bundle (aigate/collect/history.py) ------------------
+# input.history.fallback: {found, verified, passed, model, version, bundle, bundle_digest,
+# model_matches, version_matches, reason}; null on the fast path (then the basis is declared).
 
 fb := object.get(input, ["history", "fallback"], null)
 
+fb_model := util.get(fallback, "model", "?")
+
+fb_reason(x) := util.say(" (%v)", [x.reason]) if is_string(util.get(x, "reason", null))
+
+else := ""
+
 deny contains f if {
 	fb != null
-	some key, text in {
-		"found": "was not found",
-		"verified": "does not verify",
-		"passed": "recorded a failing decision",
-	}
-	object.get(fb, key, false) != true
+	util.get(fb, "found", false) != true
 	f := {
-		"rule": util.say("fallback-bundle-not-%s", [key]),
-		"msg": util.say("the evidence bundle of fallback model %v %v %s; a fallback must itself have passed the gate", [object.get(fallback, "model", "?"), object.get(fb, "version", ""), text]),
+		"rule": "fallback-bundle-not-found",
+		"msg": concat("", [
+			util.say("the evidence bundle of fallback model %v %v was not found", [fb_model, util.get(fallback, "version", "")]),
+			fb_reason(fb),
+			"; set resilience.fallback.bundle to the fallback release's bundle (or pass --bundles with a store holding it): a fallback must itself have passed the gate",
+		]),
+		"pointer": "/resilience/fallback",
+	}
+}
+
+deny contains f if {
+	fb != null
+	util.get(fb, "found", false) == true
+	util.get(fb, "verified", false) != true
+	f := {
+		"rule": "fallback-bundle-not-verified",
+		"msg": concat("", [
+			util.say("the evidence bundle of fallback model %v %v does not verify (changed, incomplete or signed by someone the history does not trust)", [fb_model, util.get(fallback, "version", "")]),
+			fb_reason(fb),
+			"; a fallback must itself have passed the gate, and only a verified bundle says so",
+		]),
+		"pointer": "/resilience/fallback/bundle",
+	}
+}
+
+deny contains f if {
+	fb != null
+	util.get(fb, "verified", false) == true
+	util.get(fb, "passed", false) != true
+	f := {
+		"rule": "fallback-bundle-not-passed",
+		"msg": util.say("the evidence bundle of fallback model %v %v recorded a failing decision; a fallback must itself have passed the gate", [fb_model, util.get(fb, "version", "")]),
+		"pointer": "/resilience/fallback/bundle",
+	}
+}
+
+deny contains f if {
+	fb != null
+	util.get(fb, "verified", false) == true
+	got := util.get(fb, "model", null)
+	got != fb_model
+	f := {
+		"rule": "fallback-bundle-wrong-model",
+		"msg": util.say("the fallback bundle %v is a release of model %v, not of the declared fallback %v; point resilience.fallback.bundle at the fallback model's own bundle", [util.get(fb, "bundle", "?"), got, fb_model]),
+		"pointer": "/resilience/fallback/bundle",
+	}
+}
+
+deny contains f if {
+	fb != null
+	util.get(fb, "verified", false) == true
+	want := util.get(fallback, "version", null)
+	want != null
+	got := util.get(fb, "version", null)
+	got != want
+	f := {
+		"rule": "fallback-bundle-wrong-version",
+		"msg": util.say("the fallback bundle %v holds release %v of %v, but resilience.fallback.version is %v; point the bundle at that release or fix the version", [util.get(fb, "bundle", "?"), got, fb_model, want]),
 		"pointer": "/resilience/fallback/bundle",
 	}
 }
