@@ -531,14 +531,7 @@ def run_check(config: CheckConfig) -> CheckResult:
                 "since": config.since,
                 "range_base": base["commit"],
                 "range_basis": base["basis"],
-                "previous": config.previous,
-                "bundles": config.bundles,
-                "sign": config.sign,
-                "verify_key": config.verify_key,
-                "identity": config.identity,
-                "issuer": config.issuer,
-                "repository": config.repository,
-                "trusted_root": config.trusted_root,
+                **history_options,
                 # license and NOTICE texts go into the bundle for auditors (not needed to decide)
                 "license_texts": bool(config.bundle_dir) or not config.dry_run,
                 "signoffs": {
