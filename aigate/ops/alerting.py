@@ -162,6 +162,9 @@ def metric_names(expr: str) -> set[str]:
             word, i = _read_ident(s, i)
             after = _skip_ws(s, i)
             is_call = after < len(s) and s[after] == "("
+            if not is_call and _ident_start(s[after : after + 1] or " "):
+                # `sum by (le) (...)`: an aggregation operator before its grouping clause
+                is_call = _read_ident(s, after)[0].lower() in ("by", "without")
             if word.lower() in GROUPING and is_call:
                 i = _skip_group(s, after, "(", ")")  # a label list, not metric names
             elif is_call or word.lower() in KEYWORDS:

@@ -314,3 +314,83 @@ def test_dashboard_declared_but_missing_denies(tmp_path: Path) -> None:
     findings = alert_findings(tmp_path, lambda p: (p / "monitoring/dashboards/fraud-detector.json").unlink())
     assert "dashboard-missing" in findings, findings
     assert "monitoring/dashboards/fraud-detector.json" in findings["dashboard-missing"][0]["message"]
+
+
+# --- the PromQL tokenizer and the dashboard reader, on expressions whose names are read by hand ---
+
+PROMQL_CASES = [
+    # (expression, the metric names it selects, written by reading the expression)
+    ('sum by (le) (rate(model_latency_seconds_bucket{model="x"}[5m]))', {"model_latency_seconds_bucket"}),
+    ("rate(a_total[5m]) / ignoring(code) group_left(instance) rate(b_total[5m:1m])", {"a_total", "b_total"}),
+    ('{__name__="model_invocations_total", job="api"} > 0', {"model_invocations_total"}),
+    ('{__name__=~"model_.*"} > 0', set()),
+    ('{"model.requests.total", job="api"}', {"model.requests.total"}),
+    ('label_replace(up{job="model_errors_total"}, "dst", "model_errors_total", "", "")', {"up"}),
+    ("foo offset 1h30m and bool bar # model_errors_total in a comment\n", {"foo", "bar"}),
+    ("sum without (instance, le) (x:latency:rate5m) > 1e-3 unless on(job) y", {"x:latency:rate5m", "y"}),
+    ("rate(model_errors_total[$__rate_interval]) * ${factor} / $rate", {"model_errors_total"}),
+    ("histogram_quantile(0.99, sum(rate(req_bucket[5m])) by (le)) > 0x1f", {"req_bucket"}),
+    ('count_values("version", build_info) or vector(0) atan2 NaN + Inf', {"build_info"}),
+]
+
+
+@pytest.mark.parametrize(("expr", "names"), PROMQL_CASES, ids=range(len(PROMQL_CASES)))
+def test_promql_metric_names(expr: str, names: set[str]) -> None:
+    from aigate.ops.alerting import metric_names
+
+    assert metric_names(expr) == names
+
+
+def test_recording_rule_feeding_an_alert_counts(tmp_path: Path) -> None:
+    # the latency histogram is used only by a recording rule; the alert uses the recorded series
+    recorded = """  - name: fraud-detector-recorded
+    rules:
+      - record: job:fraud_latency_seconds:p99
+        expr: histogram_quantile(0.99, sum by (le) (rate(model_latency_seconds_bucket[5m])))
+"""
+
+    def add(project: Path) -> None:
+        with (project / "monitoring/alerts.yaml").open("a") as fh:
+            fh.write(recorded)
+
+    p99 = 'histogram_quantile(0.99, sum by (le) (rate(model_latency_seconds_bucket{model="fraud-detector"}[5m])))'
+    drop_dash = replace(
+        "aigate.yaml", "  dashboards: [monitoring/dashboards/fraud-detector.json]", "  dashboards: []"
+    )
+    uses = replace(
+        "monitoring/alerts.yaml", f"expr: {p99} > 0.05", "expr: job:fraud_latency_seconds:p99 > 0.05"
+    )
+    doc, bundle = _check(tmp_path / "a", drop_dash, uses, add)
+    latency = json.loads((bundle / "input.json").read_text())["reports"]["alerts"]["metrics"]["latency"]
+    assert latency["found"] == [
+        {
+            "file": "monitoring/alerts.yaml",
+            "record": "job:fraud_latency_seconds:p99",
+            "as": "model_latency_seconds_bucket",
+        }
+    ], latency
+    assert not [f for f in doc["findings"] if f["control"] == "ALERT" and f["severity"] == "deny"]
+    # a recording rule nothing uses does not count
+    unused = replace("monitoring/alerts.yaml", f"expr: {p99} > 0.05", 'expr: up{job="fraud"} == 0')
+    findings = alert_findings(tmp_path / "b", drop_dash, unused, add)
+    assert "model_latency_seconds" in only(findings, "usage-metric-unused")
+
+
+def test_dashboard_rows_and_export_wrapper() -> None:
+    from aigate.ops.alerting import dashboard_queries
+
+    board = {
+        "dashboard": {
+            "panels": [
+                {
+                    "type": "row",
+                    "collapsed": True,
+                    "panels": [{"title": "in row", "targets": [{"expr": "a"}]}],
+                },
+                {"title": "top", "targets": [{"expr": "b"}, {"refId": "B"}]},
+            ],
+        }
+    }
+    assert dashboard_queries(board) == (3, [("in row", "a"), ("top", "b")])
+    legacy = {"rows": [{"panels": [{"title": "old", "targets": [{"expr": "c"}]}]}]}
+    assert dashboard_queries(legacy) == (1, [("old", "c")])

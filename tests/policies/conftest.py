@@ -224,6 +224,14 @@ def full_manifest() -> dict[str, Any]:
     }
 
 
+# ALERT's evidence for a rule with a routed severity and a runbook file that exists
+ALERT_META: dict[str, Any] = {
+    "labels": {"severity": "page"},
+    "severity": "page",
+    "runbook": {"annotation": "runbook_url", "type": "path", "path": "runbooks/incident.md", "exists": True},
+}
+
+
 def _looks_like_path(text: str) -> bool:
     if ":" in text or text.startswith("http"):
         return False
@@ -413,18 +421,18 @@ def full_evidence_input(components: int = 5000) -> dict[str, Any]:
                 "parsed": True,
                 "promtool": "pass",
                 "rules": [
-                    {"name": "FraudAnomaly", "expr": "fraud_score_zscore > 4", "labels": {}},
+                    {"name": "FraudAnomaly", "expr": "fraud_score_zscore > 4", **ALERT_META},
                     {
                         "name": "FraudErrorRate",
                         "expr": "rate(model_errors_total[5m]) / rate(model_invocations_total[5m]) > 0.01",
-                        "labels": {},
+                        **ALERT_META,
                     },
                     {
                         "name": "FraudLatency",
                         "expr": "histogram_quantile(0.99, rate(model_latency_seconds_bucket[5m])) > 0.2",
-                        "labels": {},
+                        **ALERT_META,
                     },
-                    {"name": "FraudDrift", "expr": "fraud_feature_psi > 0.2", "labels": {}},
+                    {"name": "FraudDrift", "expr": "fraud_feature_psi > 0.2", **ALERT_META},
                 ],
             },
             "io_log_sample": {"valid": True, "records": 3, "errors": []},

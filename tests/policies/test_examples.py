@@ -64,15 +64,23 @@ def referenced_paths(manifest: dict[str, Any]) -> list[str]:
     mon = m.get("monitoring", {})
     paths += [mon.get("io_logging", {}).get(k) for k in ("schema", "sample")]
     paths += [mon.get("drift", {}).get("report"), mon.get("alerts", {}).get("rules")]
+    paths += mon.get("dashboards", [])
     paths += [
         m.get("resilience", {}).get("runbook"),
-        m.get("resilience", {}).get("fallback", {}).get("bundle"),
         m.get("resilience", {}).get("kill_switch", {}).get("runbook"),
+        m.get("resilience", {}).get("fallback", {}).get("bundle"),
     ]
     paths += [m.get("rollback", {}).get(k) for k in ("runbook", "bundle")]
     paths += list(m.get("compliance", {}).get("documents", {}).values())
     paths += [m.get("evaluation", {}).get("metrics")]
     return sorted({p for p in paths if isinstance(p, str)})
+
+
+def runbook(project: Path, value: str | None) -> dict[str, Any]:
+    """The examples name their runbooks by project-relative path (ALERT's evidence shape)."""
+    if value is None:
+        return {"type": "none"}
+    return {"type": "path", "value": value, "path": value, "exists": (project / value).is_file()}
 
 
 def dry_run_input(project: Path) -> dict[str, Any]:
@@ -119,7 +127,12 @@ def dry_run_input(project: Path) -> dict[str, Any]:
                 "parsed": True,
                 "promtool": "absent",
                 "rules": [
-                    {"name": r["alert"], "expr": r["expr"], "labels": r.get("labels", {})}
+                    {
+                        "name": r["alert"],
+                        "expr": r["expr"],
+                        "labels": r.get("labels", {}),
+                        "runbook": runbook(project, r.get("annotations", {}).get("runbook_url")),
+                    }
                     for g in rules["groups"]
                     for r in g["rules"]
                 ],

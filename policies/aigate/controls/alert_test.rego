@@ -5,13 +5,13 @@ import rego.v1
 import data.aigate.controls.alert
 import data.aigate.testing as t
 
-rb(p) := {"annotation": "runbook_url", "value": p, "type": "path", "path": p, "exists": true, "reason": null}
+runbook_file(p) := {"annotation": "runbook_url", "value": p, "type": "path", "path": p, "exists": true, "reason": null}
 
 alerts := {"groups": 1, "parsed": true, "promtool": "pass", "rules": [
-	{"name": "FraudScoreAnomaly", "expr": "abs(avg_over_time(fraud_score[1h]) - avg_over_time(fraud_score[7d])) > 0.2", "labels": {"severity": "page"}, "runbook": rb("runbooks/anomaly.md")},
-	{"name": "FraudErrorRateHigh", "expr": "rate(model_errors_total[5m]) > 0.01", "labels": {"severity": "page"}, "runbook": rb("runbooks/errors.md")},
-	{"name": "FraudSlow", "expr": "histogram_quantile(0.99, rate(model_latency_seconds_bucket[5m])) > 0.2", "labels": {"kind": "latency", "severity": "critical"}, "runbook": rb("runbooks/latency.md#p99")},
-	{"name": "FraudFeatureDrift", "expr": "fraud_feature_psi > 0.2", "labels": {"severity": "ticket"}, "runbook": rb("runbooks/drift.md")},
+	{"name": "FraudScoreAnomaly", "expr": "abs(avg_over_time(fraud_score[1h]) - avg_over_time(fraud_score[7d])) > 0.2", "labels": {"severity": "page"}, "runbook": runbook_file("runbooks/anomaly.md")},
+	{"name": "FraudErrorRateHigh", "expr": "rate(model_errors_total[5m]) > 0.01", "labels": {"severity": "page"}, "runbook": runbook_file("runbooks/errors.md")},
+	{"name": "FraudSlow", "expr": "histogram_quantile(0.99, rate(model_latency_seconds_bucket[5m])) > 0.2", "labels": {"kind": "latency", "severity": "critical"}, "runbook": runbook_file("runbooks/latency.md#p99")},
+	{"name": "FraudFeatureDrift", "expr": "fraud_feature_psi > 0.2", "labels": {"severity": "ticket"}, "runbook": runbook_file("runbooks/drift.md")},
 	{"name": "Watchdog", "expr": "vector(1)", "labels": {}, "runbook": {"type": "none"}},
 ], "metrics": {
 	"invocations": {"name": "model_invocations_total", "found": [{"file": "monitoring/dash.json", "panel": "calls", "as": "model_invocations_total"}], "found_count": 1},
@@ -221,7 +221,7 @@ test_not_llm_needs_no_hallucination_rule if {
 
 test_llm_groundedness_rule_by_label_passes if {
 	mf := t.with_patch([{"op": "add", "path": "/model/llm", "value": true}])
-	rule := {"name": "AnswersUngrounded", "expr": "avg(rag_score) < 0.8", "labels": {"kind": "groundedness", "severity": "warning"}, "runbook": rb("runbooks/llm.md")}
+	rule := {"name": "AnswersUngrounded", "expr": "avg(rag_score) < 0.8", "labels": {"kind": "groundedness", "severity": "warning"}, "runbook": runbook_file("runbooks/llm.md")}
 	a := json.patch(alerts, [{"op": "add", "path": "/rules/-", "value": rule}])
 	count(run_alert_cfg(mf, t.files, {"alerts": a}, llm_cfg).deny) == 0
 }
