@@ -134,14 +134,21 @@ first_of(xs) := xs[0] if {
 	count(xs) > 0
 } else := {}
 
-line_list(lines) := concat(", ", [util.say("%v", [util.get(l, "line", l)]) | some l in util.first_n(lines, 3)])
+line_list(lines) := concat(", ", [util.say("%v", [util.get(l, "line", l)]) | some l in util.first_n(lines, 3)]) if is_array(lines)
+
+else := "?"
+
+# names(xs): a list of names for a message (any element type; not a list: empty)
+names(xs) := concat(", ", [util.say("%v", [x]) | some x in xs]) if is_array(xs)
+
+else := ""
 
 deny contains f if {
 	some role, facts in sample_fields
 	util.get(facts, "schema_requires", null) == null
 	f := {
 		"rule": "schema-does-not-require-field",
-		"msg": util.say("the I/O log schema %v does not require a %v field in its top-level required (accepted names: %v); a record without it would validate. Add one of them to required", [object.get(io, "schema", "?"), role, concat(", ", util.get(facts, "accepted", []))]),
+		"msg": util.say("the I/O log schema %v does not require a %v field in its top-level required (accepted names: %v); a record without it would validate. Add one of them to required", [object.get(io, "schema", "?"), role, names(util.get(facts, "accepted", []))]),
 		"pointer": "/monitoring/io_logging/schema",
 	}
 }
@@ -152,7 +159,7 @@ deny contains f if {
 	util.number_or(util.get(missing, "count", 0), 0) > 0
 	f := {
 		"rule": "record-missing-field",
-		"msg": util.say("%v record(s) of the sample I/O log %v carry no %v (one of %v; line(s) %v); every record must, or the log cannot be traced back to a request and a release", [missing.count, object.get(io, "sample", "?"), role, concat(", ", util.get(facts, "accepted", [])), line_list(util.get(missing, "lines", []))]),
+		"msg": util.say("%v record(s) of the sample I/O log %v carry no %v (one of %v; line(s) %v); every record must, or the log cannot be traced back to a request and a release", [missing.count, object.get(io, "sample", "?"), role, names(util.get(facts, "accepted", [])), line_list(util.get(missing, "lines", []))]),
 		"pointer": "/monitoring/io_logging/sample",
 	}
 }
@@ -196,7 +203,7 @@ deny contains f if {
 	first := first_of(util.get(pii, "lines", []))
 	f := {
 		"rule": "sample-unredacted",
-		"msg": util.say("%v record(s) of the sample I/O log %v contain unredacted %v (line %v); redact personal data and secrets before they are logged, and never commit them", [pii.count, object.get(io, "sample", "?"), concat(", ", util.get(first, "kinds", ["data"])), util.get(first, "line", "?")]),
+		"msg": util.say("%v record(s) of the sample I/O log %v contain unredacted %v (line %v); redact personal data and secrets before they are logged, and never commit them", [pii.count, object.get(io, "sample", "?"), names(util.get(first, "kinds", ["data"])), util.get(first, "line", "?")]),
 		"pointer": "/monitoring/io_logging/sample",
 	}
 }
