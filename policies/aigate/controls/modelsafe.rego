@@ -34,6 +34,7 @@ model_format := object.get(input.manifest.model, "format", null)
 # Declared format per manifest artifact: the artifact's own format, else model.format.
 declared_formats[a.path] := fmt if {
 	some a in util.arr(["model", "artifacts"])
+	is_string(a.path) # a path of another type is no key (regopy and OPA disagree on composite keys)
 	fmt := object.get(a, "format", model_format)
 	fmt != null
 }
@@ -70,7 +71,7 @@ warn contains f if {
 	fmt := object.get(declared_formats, a.path, null)
 	safe_formats[fmt]
 	some suffix in pickle_suffixes
-	endswith(lower(a.path), suffix)
+	endswith(lower(util.text(a.path)), suffix)
 	f := {
 		"rule": "format-mismatch",
 		"msg": util.say("artifact %s is declared %s but its name suggests a pickle-based file; fix model.format or convert the file", [a.path, fmt]),
