@@ -45,21 +45,22 @@ warn contains f if {
 	}
 }
 
-# --- evidence: the parsed alert rules use the declared metric names ---------------------------
+# --- evidence: where the collector found each declared metric ----------------------------------
+# input.reports.alerts.metrics[key]: {name, found: [{file, rule | record | panel, ...}], ...}, from
+# whole PromQL metric-name tokens in alert rules, the recording rules feeding them and the
+# dashboards' panel queries (aigate.ops.alerting); a name that is only part of another is not a use.
 
 alerts := object.get(input, ["reports", "alerts"], null)
-
-exprs := concat("\n", [object.get(r, "expr", "") | some r in util.get(alerts, "rules", [])])
 
 deny contains f if {
 	alerts != null
 	some key in required
 	name := object.get(mx, key, null)
 	is_string(name)
-	not contains(exprs, name)
+	count(util.get(alerts, ["metrics", key, "found"], [])) == 0
 	f := {
 		"rule": "metric-unused",
-		"msg": util.say("the %s metric %s is not used by any alert rule in %s; add a rule on it (or fix the metric name)", [key, name, util.m(["monitoring", "alerts", "rules"])]),
+		"msg": util.say("the %s metric %s is not queried by any alert rule in %s or any dashboard panel (monitoring.dashboards); watch it with a rule or a panel (or fix the metric name)", [key, name, util.m(["monitoring", "alerts", "rules"])]),
 		"pointer": util.say("/monitoring/metrics/%s", [key]),
 	}
 }

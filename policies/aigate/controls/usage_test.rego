@@ -8,7 +8,10 @@ import data.aigate.testing as t
 alerts := {"groups": 1, "parsed": true, "promtool": "absent", "rules": [
 	{"name": "FraudHighLatency", "expr": "histogram_quantile(0.99, rate(model_latency_seconds_bucket[5m])) > 0.2", "labels": {}},
 	{"name": "FraudErrorRate", "expr": "rate(model_errors_total[5m]) / rate(model_invocations_total[5m]) > 0.01", "labels": {}},
-]}
+], "metrics": {
+	"latency": {"name": "model_latency_seconds", "found": [{"file": "monitoring/alerts.yaml", "rule": "FraudHighLatency"}]},
+	"invocations": {"name": "model_invocations_total", "found": [{"file": "monitoring/alerts.yaml", "rule": "FraudErrorRate"}]},
+}}
 
 run_usage(mf, rep) := {"deny": d, "warn": w} if {
 	c := t.cfg
@@ -43,10 +46,38 @@ test_deny_latency_not_declared if {
 }
 
 test_deny_evidence_metric_unused if {
-	a := json.patch(alerts, [{"op": "remove", "path": "/rules/0"}])
+	a := json.patch(alerts, [{"op": "replace", "path": "/metrics/latency/found", "value": []}])
 	some f in run_usage(t.manifest, {"alerts": a}).deny
 	f.rule == "metric-unused"
 	contains(f.msg, "model_latency_seconds")
+}
+
+# the collector's token match is the evidence: a rule text that merely contains the name (as a
+# prefix of another metric, in a label value) without the collector finding it is not a use
+test_deny_substring_is_not_a_use if {
+	a := json.patch(alerts, [
+		{"op": "replace", "path": "/metrics/invocations/found", "value": []},
+		{"op": "add", "path": "/rules/-", "value": {"name": "X", "expr": "rate(model_invocations_total_v2[5m]) > 1", "labels": {}}},
+	])
+	some f in run_usage(t.manifest, {"alerts": a}).deny
+	f.rule == "metric-unused"
+	contains(f.msg, "model_invocations_total")
+}
+
+# used only by a dashboard panel: a use
+test_pass_metric_only_in_a_dashboard if {
+	a := json.patch(alerts, [
+		{"op": "replace", "path": "/rules", "value": []},
+		{"op": "replace", "path": "/metrics/latency/found", "value": [{"file": "monitoring/dashboards/d.json", "panel": "p99"}]},
+		{"op": "replace", "path": "/metrics/invocations/found", "value": [{"file": "monitoring/dashboards/d.json", "panel": "rps"}]},
+	])
+	count(run_usage(t.manifest, {"alerts": a}).deny) == 0
+}
+
+# evidence without the per-metric record (an older or hand-built input) fails closed
+test_deny_without_metric_evidence if {
+	a := json.remove(alerts, ["metrics"])
+	count([f | some f in run_usage(t.manifest, {"alerts": a}).deny; f.rule == "metric-unused"]) == 2
 }
 
 test_basis_declared_without_alert_rules if {
