@@ -63,19 +63,26 @@ def alert_rules(
 ) -> dict[str, Any]:
     """The rules file as evidence: parsed rules (severity, runbook), ``promtool check rules``, rule
     unit tests, and where the declared usage metrics are used (rules or Grafana dashboards)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from aigate.ops.alerting import dashboard_queries, declared_metrics, usage
+    from aigate.ops.promtool import test_rules
 
-    summary, parsed = _alert_rules(root, rel)
-    if isinstance(tests, list) and tests:
-        from aigate.ops.promtool import test_rules
-
-        paths = [resolve_inside(root, str(t), what="alert rule test file") for t in tests]
-        missing = [str(t) for t, p in zip(tests, paths, strict=True) if not p.is_file()]
-        summary["tests"] = (
-            {"result": "fail", "files": len(paths), "output": f"missing: {', '.join(missing)}"}
-            if missing
-            else test_rules(paths)
-        )
+    tests = tests if isinstance(tests, list) else []
+    paths = [resolve_inside(root, str(t), what="alert rule test file") for t in tests]
+    missing = [str(t) for t, p in zip(tests, paths, strict=True) if not p.is_file()]
+    # `promtool test rules` runs beside `promtool check rules` (each is mostly process start-up)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aigate-promtool") as pool:
+        tested = pool.submit(test_rules, paths) if paths and not missing else None
+        summary, parsed = _alert_rules(root, rel)
+        if missing:
+            summary["tests"] = {
+                "result": "fail",
+                "files": len(paths),
+                "output": f"missing: {', '.join(missing)}",
+            }
+        elif tested is not None:
+            summary["tests"] = tested.result()
     boards: list[dict[str, Any]] = []
     queries: list[tuple[str, list[tuple[str, str]]]] = []
     for board in dashboards if isinstance(dashboards, list) else []:
