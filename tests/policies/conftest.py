@@ -434,6 +434,15 @@ def full_evidence_input(components: int = 5000) -> dict[str, Any]:
                     },
                     {"name": "FraudDrift", "expr": "fraud_feature_psi > 0.2", **ALERT_META},
                 ],
+                # where the collector found each declared usage metric (USAGE and ALERT read it)
+                "metrics": {
+                    key: {"name": name, "found": [{"file": "monitoring/alerts.yaml", "rule": rule}]}
+                    for key, name, rule in (
+                        ("invocations", "model_invocations_total", "FraudErrorRate"),
+                        ("errors", "model_errors_total", "FraudErrorRate"),
+                        ("latency", "model_latency_seconds", "FraudLatency"),
+                    )
+                },
             },
             "io_log_sample": {"valid": True, "records": 3, "errors": []},
             "kubernetes": {"documents": 2, "wildcard_grants": []},

@@ -136,10 +136,35 @@ def dry_run_input(project: Path) -> dict[str, Any]:
                     for g in rules["groups"]
                     for r in g["rules"]
                 ],
+                "metrics": used_metrics(manifest, rules, project),
             },
             "io_log_sample": {"valid": not errors, "records": records, "errors": errors},
         },
     }
+
+
+def used_metrics(manifest: dict[str, Any], rules: dict[str, Any], project: Path) -> dict[str, Any]:
+    """Where each declared usage metric appears, read here with a plain regular expression (a
+    whole name, or a histogram's ``_bucket``/``_sum``/``_count`` series): alert rule exprs and the
+    declared Grafana dashboards' panel queries."""
+    import re
+
+    exprs = [("monitoring/alerts.yaml", r["alert"], r["expr"]) for g in rules["groups"] for r in g["rules"]]
+    for board in manifest["monitoring"].get("dashboards", []):
+        doc = json.loads((project / board).read_text())
+        stack = list(doc.get("panels", []))
+        while stack:
+            panel = stack.pop()
+            stack.extend(panel.get("panels", []))
+            exprs += [(board, panel.get("title", ""), t["expr"]) for t in panel.get("targets", []) if "expr" in t]
+    out = {}
+    for key, name in manifest["monitoring"]["metrics"].items():
+        if key == "dashboard":
+            continue
+        word = re.compile(rf"(?<![\w:]){re.escape(name)}(?:_bucket|_sum|_count)?(?![\w:])")
+        found = [{"file": f, "rule": where} for f, where, expr in exprs if word.search(expr)]
+        out[key] = {"name": name, "found": found}
+    return out
 
 
 def maturity(result: dict[str, Any]) -> dict[str, int]:
