@@ -137,7 +137,11 @@ def test_timestamp_that_is_not_rfc3339_is_denied(tmp_path):
     )
 
 
-def test_sample_from_another_model_version_is_denied(tmp_path):
+def test_sample_from_another_model_version_warns_and_blocks_when_required(tmp_path):
+    """A release is gated before it serves traffic, so a sample logged by the version in production
+    is the normal case: it warns. An organisation that requires a sample per release (policy data
+    io_logging.require_release_sample) makes it block."""
+
     def stale(rows: Records) -> None:
         for r in rows:
             r["model_version"] = "1.3.2"
@@ -145,9 +149,12 @@ def test_sample_from_another_model_version_is_denied(tmp_path):
     project = _variant(tmp_path, records=stale)
     assert _schema_accepts(project)
     findings = _iolog(project)
-    assert _denies(findings) == {"sample-other-model-version"}, findings
-    msg = next(f["message"] for f in findings if f["severity"] == "deny")
+    assert not _denies(findings), findings
+    msg = next(f["message"] for f in findings if f["rule"] == "sample-other-model-version")
     assert "3 record(s)" in msg and "1.3.2" in msg and "1.4.0" in msg
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("io_logging:\n  require_release_sample: true\n")
+    assert _denies(_iolog(project, "--data", str(strict))) == {"sample-other-model-version"}
 
 
 def test_sample_without_any_redaction_marker_is_denied(tmp_path):

@@ -141,11 +141,24 @@ test_deny_bad_timestamp if {
 	contains(f.msg, "(line 2: ts = 20/11/2026 09:14)")
 }
 
-test_deny_other_model_version if {
-	rep := sample_with([{"op": "replace", "path": "/other_model_versions", "value": {"count": 3, "lines": [{"line": 1, "key": "model_version", "value": "1.3.2"}]}}])
-	some f in run_iolog(t.manifest, t.files, rep).deny
+stale_sample := sample_with([{"op": "replace", "path": "/other_model_versions", "value": {"count": 3, "lines": [{"line": 1, "key": "model_version", "value": "1.3.2"}]}}])
+
+test_warn_other_model_version_by_default if {
+	r := run_iolog(t.manifest, t.files, stale_sample)
+	not "sample-other-model-version" in t.rule_names(r.deny)
+	some f in r.warn
 	f.rule == "sample-other-model-version"
 	contains(f.msg, "are from model version 1.3.2 (line 1), not this release's 1.4.0")
+}
+
+test_deny_other_model_version_when_required if {
+	c := object.union(t.cfg, {"io_logging": object.union(object.get(t.cfg, "io_logging", {}), {"require_release_sample": true})})
+	rep := stale_sample
+	mf := t.manifest
+	files := t.files
+	d := iolog.deny with input.manifest as mf with input.files as files with input.reports as rep with data.aigate.config as c
+	some f in d
+	f.rule == "sample-other-model-version"
 }
 
 test_deny_no_redaction_marker if {
