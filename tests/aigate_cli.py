@@ -10,11 +10,13 @@ set it explicitly) and shows stdout and stderr when an assertion fails.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -55,6 +57,19 @@ def aigate(
         stdin=subprocess.DEVNULL,
     )
     return Run(list(args), proc.returncode, proc.stdout, proc.stderr)
+
+
+def check_json(project: Path, *extra: str, data: Path | None = None) -> tuple[int, dict[str, Any]]:
+    """``aigate check --dry-run --format json`` on ``project``: (exit code, decision document).
+
+    A run that neither passed nor denied (exit 2 or 3) fails the calling test with its output.
+    """
+    args = ["check", "--dry-run", "-C", str(project), "--format", "json"]
+    if data is not None:
+        args += ["--data", str(data)]
+    run = aigate(*args, *extra)
+    assert run.returncode in (0, 1), run
+    return run.returncode, json.loads(run.stdout)
 
 
 def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aigate_cli import aigate, committed_copy, git
+from aigate_cli import check_json, committed_copy, git
 
 EV = Path(__file__).parent / "evidently"
 
@@ -25,19 +25,8 @@ def _check_with_report(
         )
         (project / "aigate.yaml").write_text(manifest)
     git(tmp_path, "commit", "-qam", "new drift report")
-    run = aigate(
-        "check",
-        "--dry-run",
-        "-C",
-        str(project),
-        "--format",
-        "json",
-        "--data",
-        str(project / "policy-data.yaml"),
-    )
-    assert run.returncode in (0, 1), run
-    findings = json.loads(run.stdout)["findings"]
-    return run.returncode, [f for f in findings if f["control"] == "DRIFT" and f["severity"] == "deny"]
+    code, doc = check_json(project, data=project / "policy-data.yaml")
+    return code, [f for f in doc["findings"] if f["control"] == "DRIFT" and f["severity"] == "deny"]
 
 
 def test_own_flag_false_with_a_drifting_score_is_denied(tmp_path: Path) -> None:

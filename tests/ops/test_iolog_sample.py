@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from aigate_cli import aigate, committed_copy, git
+from aigate_cli import aigate, check_json, committed_copy, git
 
 from aigate.ops.iolog import is_rfc3339, luhn, pii_kinds
 
@@ -54,12 +54,8 @@ def _variant(
 
 
 def _iolog(project: Path, *extra: str) -> list[dict[str, Any]]:
-    run = aigate(
-        "check", "--dry-run", "-C", str(project), "--data", str(project / "policy-data.yaml"),
-        *extra, "--format", "json",
-    )  # fmt: skip
-    assert run.returncode in (0, 1), run
-    return [f for f in json.loads(run.stdout)["findings"] if f["control"] == "IOLOG"]
+    _, doc = check_json(project, *extra, data=project / "policy-data.yaml")
+    return [f for f in doc["findings"] if f["control"] == "IOLOG"]
 
 
 def _denies(findings: list[dict[str, Any]]) -> set[str]:

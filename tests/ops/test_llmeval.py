@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from aigate_cli import aigate, committed_copy, git
+from aigate_cli import check_json, committed_copy, git
 
 LLM = Path(__file__).parent / "llm"
 
@@ -40,20 +40,8 @@ def _project(tmp_path: Path, minimums: str, promptfoo: dict | None = None) -> Pa
 
 
 def _mon(project: Path) -> tuple[int, list[dict]]:
-    run = aigate(
-        "check",
-        "--dry-run",
-        "-C",
-        str(project),
-        "--format",
-        "json",
-        "--data",
-        str(project.parents[1] / "org-policy-data.yaml"),
-    )
-    assert run.returncode in (0, 1), run
-    return run.returncode, [
-        f for f in json.loads(run.stdout)["findings"] if f["control"] == "MON" and f["severity"] == "deny"
-    ]
+    code, doc = check_json(project, data=project.parents[1] / "org-policy-data.yaml")
+    return code, [f for f in doc["findings"] if f["control"] == "MON" and f["severity"] == "deny"]
 
 
 def test_thresholds_met_pass(tmp_path: Path) -> None:

@@ -6,12 +6,11 @@ unrun unit tests are a warning."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
 
-from aigate_cli import aigate, committed_copy, git
+from aigate_cli import check_json, committed_copy, git
 from ci_support import missing
 
 HAVE_PROMTOOL = shutil.which("promtool") is not None
@@ -32,18 +31,7 @@ def _alert(tmp_path: Path, edit: str | None = None, old: str = "", new: str = ""
         assert old in text
         target.write_text(text.replace(old, new))
         git(tmp_path, "commit", "-qam", "edit")
-    run = aigate(
-        "check",
-        "--dry-run",
-        "-C",
-        str(project),
-        "--format",
-        "json",
-        "--data",
-        str(project / "policy-data.yaml"),
-    )
-    assert run.returncode in (0, 1), run
-    doc = json.loads(run.stdout)
+    _, doc = check_json(project, data=project / "policy-data.yaml")
     return doc, [f for f in doc["findings"] if f["control"] == "ALERT"]
 
 
