@@ -214,7 +214,6 @@ def analyse_sample(
     config: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """The facts IOLOG judges (see the module docstring); ``config`` is policy data ``io_logging``."""
-    from aigate.schemas import jsonschema_module
 
     cfg = config if isinstance(config, dict) else {}
     configured = cfg.get("required_fields")
@@ -230,13 +229,8 @@ def analyse_sample(
     enabled_pii = [str(k) for k in cfg.get("pii_kinds", DEFAULT_PII)]
 
     validator = _validator(schema, schema_rel)
-    unresolvable: tuple[type[BaseException], ...] = ()
-    try:
-        import referencing.exceptions
+    import referencing.exceptions  # jsonschema >= 4.18 resolves $ref through referencing
 
-        unresolvable = (referencing.exceptions.Unresolvable,)
-    except ImportError:  # pragma: no cover - older jsonschema
-        unresolvable = (jsonschema_module().exceptions.RefResolutionError,)
     required = schema_required(schema)
     errors: list[dict[str, Any]] = []
     error_count = 0
@@ -266,7 +260,7 @@ def analyse_sample(
             continue
         try:
             found = sorted(validator.iter_errors(record), key=lambda e: list(map(str, e.absolute_path)))
-        except unresolvable as exc:
+        except referencing.exceptions.Unresolvable as exc:
             raise InputError(f"a $ref cannot be resolved: {exc}", position=Position(schema_rel)) from None
         for err in found[:3]:
             error_count += 1

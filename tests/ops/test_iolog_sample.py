@@ -100,6 +100,19 @@ def test_required_fields_found_through_a_local_ref(tmp_path):
     assert not _denies(findings), findings
 
 
+def test_schema_ref_that_cannot_be_resolved_is_an_input_error(tmp_path):
+    """A $ref to nothing is a broken schema (exit 2 naming it), never a sample that "validates"."""
+
+    def dangling(doc: dict[str, Any]) -> dict[str, Any]:
+        return {"$schema": doc["$schema"], "$ref": "#/$defs/record"}
+
+    project = _variant(tmp_path, schema=dangling)
+    run = aigate("check", "--dry-run", "-C", str(project), "--data", str(project / "policy-data.yaml"))
+    assert run.returncode == 2, run
+    assert "logs/schema.json" in run.stderr and "cannot be resolved" in run.stderr, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
 def test_record_missing_its_request_id_is_denied(tmp_path):
     def drop(rows: Records) -> None:
         del rows[1]["request_id"]
