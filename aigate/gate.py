@@ -19,7 +19,7 @@ from typing import Any
 from aigate import __version__
 from aigate.collect import COLLECTORS, FAST_PATH, INDEPENDENT, load_collectors
 from aigate.collect.interface import CollectContext, Evidence
-from aigate.errors import InputError, Position, UsageError
+from aigate.errors import AigateError, InputError, Position, UsageError
 from aigate.findings import Decision, Finding, summarize
 from aigate.manifest import Manifest, load_manifest
 from aigate.policy.evaluate import (
@@ -32,14 +32,20 @@ from aigate.policy.evaluate import (
     select_namespaces,
 )
 from aigate.policy.interface import Engine, PolicyModule
-from aigate.policy.library import CONTROLS_PACKAGE, PolicySet, builtin_set, control_catalog, user_set
+from aigate.policy.library import (
+    CONTROLS_PACKAGE,
+    PolicySet,
+    builtin_set,
+    control_catalog,
+    has_bundles,
+    user_set,
+)
 from aigate.policydata import (
     PolicyData,
     check_waiver_targets,
     enforce_guards,
     guard_findings,
     known_controls,
-    load_policy_data,
     source_findings,
     waiver_findings,
 )
@@ -463,14 +469,57 @@ def _engine_session(
         engine.close()
 
 
-def run_check(config: CheckConfig) -> CheckResult:
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    root = config.root.resolve()
-    if not root.is_dir():
-        raise InputError(f"project directory {config.root} does not exist")
-    signing_kind(config)  # a bad --sign is a usage error before any work
-    manifest = load_manifest(root, config.manifest)
+@dataclass
+class _PolicyPlan:
+    """What the run judges with, read before the manifest (:func:`_read_policies`)."""
+
+    builtin: PolicySet
+    catalog: Any
+    user: PolicySet | None
+    namespaces: list[str]
+    user_docs: list[Document]
+    user_data: dict[str, Any]
+    base: dict[str, Any]
+    policy_data: PolicyData  # read, not validated until :meth:`validate`
+    history_options: dict[str, Any]
+    #: the user set needs verifying with a key the policy data may name (OPA bundles)
+    has_bundles: bool = False
+
+    @property
+    def modules(self) -> list[PolicyModule]:
+        return list(self.builtin.modules) + (list(self.user.modules) if self.user else [])
+
+    @property
+    def engine_data(self) -> dict[str, Any]:
+        user = self.user.data if self.user else {}
+        return {**user, **self.user_data, "aigate": {"config": self.policy_data.data}}
+
+    def validate(self, config: CheckConfig, root: Path) -> None:
+        """The policy data against its schema, then what reads it (bundle keys, waiver targets)."""
+        from aigate.policydata import validate_policy_data
+
+        validate_policy_data(self.policy_data)
+        if self.user is not None and self.has_bundles:  # the flag's key and the key the policy data names
+            from aigate.policy.library import verify_bundles
+
+            self.user = verify_bundles(
+                self.user,
+                config.policy_dirs,
+                config.policy_bundle_key,
+                self.policy_data.data,
+                root,
+                self.base["anchor"],
+            )
+        check_waiver_targets(self.policy_data, known_controls(self.catalog, self.builtin.modules))
+
+
+def _read_policies(config: CheckConfig, root: Path) -> _PolicyPlan:
+    """The policy set, the user's inputs and data, and the policy data as read (not validated).
+
+    None of it depends on the manifest or needs jsonschema, so the policy set can start
+    compiling before either is loaded."""
+    from aigate.policydata import read_policy_data
+
     builtin = builtin_set()
     catalog = control_catalog(builtin)
     # OPA bundles are verified once the policy data (which may name their key) is read
@@ -501,20 +550,59 @@ def run_check(config: CheckConfig) -> CheckResult:
         from aigate.collect.history import release_base
 
         base = release_base(history_options, root, config.since)
-    policy_data = load_policy_data(config.data_files, root=root, base=base["anchor"])
-    if user is not None:  # OPA bundles: the flag's key and the key the policy data names
-        from aigate.policy.library import verify_bundles
+    return _PolicyPlan(
+        builtin=builtin,
+        catalog=catalog,
+        user=user,
+        namespaces=namespaces,
+        user_docs=user_docs,
+        user_data=user_data,
+        base=base,
+        policy_data=read_policy_data(config.data_files, root=root, base=base["anchor"]),
+        history_options=history_options,
+        has_bundles=user is not None and has_bundles(config.policy_dirs),
+    )
 
-        user = verify_bundles(
-            user, config.policy_dirs, config.policy_bundle_key, policy_data.data, root, base["anchor"]
+
+def run_check(config: CheckConfig) -> CheckResult:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    root = config.root.resolve()
+    if not root.is_dir():
+        raise InputError(f"project directory {config.root} does not exist")
+    signing_kind(config)  # a bad --sign is a usage error before any work
+    with contextlib.ExitStack() as stack:
+        # The policy set is read first and, unless OPA bundles still need verifying with a key
+        # the policy data names, starts compiling now: OPA's Go engine compiles on a thread
+        # while jsonschema loads and the manifest and policy data are validated. Its errors are
+        # raised after the manifest's own, so a bad manifest is still the first thing reported.
+        plan: _PolicyPlan | None = None
+        deferred: AigateError | None = None
+        session: tuple[Engine, Callable[[], None]] | None = None
+        try:
+            plan = _read_policies(config, root)
+            if not plan.has_bundles:
+                session = stack.enter_context(_engine_session(config, plan.modules, plan.engine_data))
+        except AigateError as exc:
+            deferred = exc
+        manifest = load_manifest(root, config.manifest)
+        if deferred is not None:
+            raise deferred
+        assert plan is not None
+        plan.validate(config, root)
+        if session is None:
+            session = stack.enter_context(_engine_session(config, plan.modules, plan.engine_data))
+        engine, ready = session
+        builtin, catalog, user, namespaces = plan.builtin, plan.catalog, plan.user, plan.namespaces
+        user_docs, policy_data, base, history_options = (
+            plan.user_docs,
+            plan.policy_data,
+            plan.base,
+            plan.history_options,
         )
-    check_waiver_targets(policy_data, known_controls(catalog, builtin.modules))
-    modules = list(builtin.modules) + (list(user.modules) if user else [])
-    policy_digest = _policy_digest(builtin, user)
-    timings["load"] = time.perf_counter() - t0
+        policy_digest = _policy_digest(builtin, user)
+        timings["load"] = time.perf_counter() - t0
 
-    engine_data = {**(user.data if user else {}), **user_data, "aigate": {"config": policy_data.data}}
-    with _engine_session(config, modules, engine_data) as (engine, ready):
         t1 = time.perf_counter()
         ctx = CollectContext(
             root=root,

@@ -144,13 +144,15 @@ def _data_bytes(name: str, root: Path | None, base: str | None) -> tuple[bytes |
     return at_base, DataSource(fname, digest, "range-base", base), display
 
 
-def load_policy_data(
+def read_policy_data(
     files: list[str] | tuple[str, ...], *, root: Path | None = None, base: str | None = None
 ) -> PolicyData:
-    """Merge the ``--data`` files over the defaults; ``root`` and ``base`` decide each file's source.
+    """The ``--data`` files merged over the defaults, **not yet schema-validated**
+    (:func:`validate_policy_data`); ``root`` and ``base`` decide each file's source.
 
-    Without ``root`` (callers that only read a file, e.g. ``aigate approve``) every file is read
-    as it is on disk."""
+    The gate reads the data before it validates it so that the policy set can compile while
+    jsonschema loads (aigate.gate); nothing may read the result before it is validated.
+    """
     default = default_data()
     merged: dict[str, Any] = default.data
     sources = [DataSource("<built-in>", "")]
@@ -167,12 +169,28 @@ def load_policy_data(
         kind = doc.data.get("kind", "PolicyData")
         if kind != "PolicyData":
             raise InputError(f"unknown kind {kind!r}; expected 'PolicyData'", position=doc.position("/kind"))
-        # validate each file on its own so errors point into the file that has them
-        validate_document(doc, "policy-data.schema.json", "policy data")
         merged = deep_merge(merged, doc.data)
         docs.append(doc)
-    validate_document(Document(merged, {}, "<merged policy data>"), "policy-data.schema.json", "policy data")
     return PolicyData(merged, tuple(sources), tuple(docs))
+
+
+def validate_policy_data(policy: PolicyData) -> PolicyData:
+    """Each file on its own first (errors point into the file that has them), then the merge."""
+    for doc in policy.documents[1:]:
+        validate_document(doc, "policy-data.schema.json", "policy data")
+    validate_document(
+        Document(policy.data, {}, "<merged policy data>"), "policy-data.schema.json", "policy data"
+    )
+    return policy
+
+
+def load_policy_data(
+    files: list[str] | tuple[str, ...], *, root: Path | None = None, base: str | None = None
+) -> PolicyData:
+    """Merge the ``--data`` files over the defaults and validate them; ``root`` and ``base`` decide
+    each file's source. Without ``root`` (callers that only read a file, e.g. ``aigate approve``)
+    every file is read as it is on disk."""
+    return validate_policy_data(read_policy_data(files, root=root, base=base))
 
 
 def waiver_findings(policy: PolicyData, today: dt.date) -> tuple[list[dict[str, Any]], list[Finding]]:

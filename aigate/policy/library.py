@@ -209,6 +209,13 @@ def user_set(
     return PolicySet(tuple(modules), tuple(tests), meta, data, tuple(data_files))
 
 
+def has_bundles(dirs: list[str] | tuple[str, ...]) -> bool:
+    """Whether any ``--policy`` is an OPA bundle (verified by :func:`verify_bundles`)."""
+    from aigate.policy import opabundle
+
+    return any(opabundle.is_bundle(d) for d in dirs)
+
+
 def verify_bundles(
     user: PolicySet,
     dirs: list[str] | tuple[str, ...],
@@ -225,7 +232,7 @@ def verify_bundles(
     """
     from aigate.policy import opabundle
 
-    if not any(opabundle.is_bundle(d) for d in dirs):
+    if not has_bundles(dirs):
         return user
     key = opabundle.policy_data_key(policy, root, base)
     return user_set(dirs, bundle_key, keys=(key,) if key else ())
