@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from aigate.collect.interface import CollectContext, Collector, Evidence
-from aigate.errors import InputError
+from aigate.errors import AigateError, InputError
 from aigate.paths import resolve_inside
 from aigate.yamlload import Limits, decode_utf8, load_file, read_bounded
 
@@ -66,15 +66,23 @@ def alert_rules(
     from concurrent.futures import ThreadPoolExecutor
 
     from aigate.ops.alerting import dashboard_queries, declared_metrics, usage
-    from aigate.ops.promtool import test_rules
+    from aigate.ops.promtool import check_rules, test_rules
 
     tests = tests if isinstance(tests, list) else []
     paths = [resolve_inside(root, str(t), what="alert rule test file") for t in tests]
     missing = [str(t) for t, p in zip(tests, paths, strict=True) if not p.is_file()]
-    # `promtool test rules` runs beside `promtool check rules` (each is mostly process start-up)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aigate-promtool") as pool:
+    rules_path = resolve_inside(root, rel, what="alert rules file")
+    # both promtool runs start before the rules are read (each is mostly process start-up);
+    # `check rules` is reported only when the file parsed as YAML, as before
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="aigate-promtool") as pool:
+        checked = pool.submit(check_rules, rules_path) if rules_path.is_file() else None
         tested = pool.submit(test_rules, paths) if paths and not missing else None
         summary, parsed = _alert_rules(root, rel)
+        if summary["promtool"] is None:  # the file parsed as YAML
+            result = checked.result() if checked is not None else {"result": "not-run"}
+            summary["promtool"] = result["result"]
+            if "output" in result:
+                summary["promtool_output"] = result["output"]
         if missing:
             summary["tests"] = {
                 "result": "fail",
@@ -172,12 +180,7 @@ def _alert_rules(root: Path, rel: str) -> tuple[dict[str, Any], list[dict[str, A
                     }
                 )
         summary["rules_total"] = total
-    from aigate.ops.promtool import check_rules
-
-    checked = check_rules(path)
-    summary["promtool"] = checked["result"]
-    if "output" in checked:
-        summary["promtool_output"] = checked["output"]
+    summary["promtool"] = None  # run by alert_rules, beside the parsing
     return summary, every
 
 
@@ -296,27 +299,47 @@ class ReportsCollector(Collector):
         sample_rel = _get(m, "monitoring", "io_logging", "sample")
         schema_rel = _get(m, "monitoring", "io_logging", "schema")
         k8s = _get(m, "access", "kubernetes_manifests")
-        data = {
-            "metrics": evaluation_metrics(ctx.root, metrics_rel, _get(m, "evaluation", "llm"))
-            if metrics_rel
-            else None,
-            "drift": drift_evidence(ctx.root, drift_rel) if drift_rel else None,
-            "alerts": alert_rules(
-                ctx.root,
-                alerts_rel,
-                _get(m, "monitoring", "alerts", "tests"),
-                metrics=_get(m, "monitoring", "metrics"),
-                dashboards=_get(m, "monitoring", "dashboards"),
+        from concurrent.futures import ThreadPoolExecutor
+
+        # the alert rules (two promtool processes) on a thread while the other reports are read
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aigate-alerts") as pool:
+            alerts = (
+                pool.submit(
+                    alert_rules,
+                    ctx.root,
+                    alerts_rel,
+                    _get(m, "monitoring", "alerts", "tests"),
+                    metrics=_get(m, "monitoring", "metrics"),
+                    dashboards=_get(m, "monitoring", "dashboards"),
+                )
+                if alerts_rel
+                else None
             )
-            if alerts_rel
-            else None,
-            "io_log_sample": io_log_sample(
-                ctx.root, sample_rel, schema_rel, ctx.policy_data, _get(m, "model", "version")
-            )
-            if sample_rel and schema_rel
-            else None,
-            "kubernetes": kubernetes_grants(ctx.root, [str(p) for p in k8s])
-            if isinstance(k8s, list) and k8s
-            else None,
-        }
+            data: dict[str, Any] = {
+                "metrics": evaluation_metrics(ctx.root, metrics_rel, _get(m, "evaluation", "llm"))
+                if metrics_rel
+                else None,
+                "drift": drift_evidence(ctx.root, drift_rel) if drift_rel else None,
+                "alerts": None,
+            }
+            later: AigateError | None = None  # raised after the alert rules' own error, in file order
+            try:
+                data["io_log_sample"] = (
+                    io_log_sample(
+                        ctx.root, sample_rel, schema_rel, ctx.policy_data, _get(m, "model", "version")
+                    )
+                    if sample_rel and schema_rel
+                    else None
+                )
+                data["kubernetes"] = (
+                    kubernetes_grants(ctx.root, [str(p) for p in k8s])
+                    if isinstance(k8s, list) and k8s
+                    else None
+                )
+            except AigateError as exc:
+                later = exc
+            if alerts is not None:
+                data["alerts"] = alerts.result()
+            if later is not None:
+                raise later
         return Evidence(self.key, data, files)
