@@ -20,8 +20,9 @@ class _Deferred(types.ModuleType):
 
     Importing jsonschema imports every installed format library at once: rfc3987_syntax
     compiles ~40 lark grammars (≈1.2 s here) for ``iri``/``iri-reference``, isoduration pulls
-    in arrow for ``duration``, rfc3986_validator compiles its grammar for ``uri``. aigate's
-    schemas use none of those formats, so each is replaced by this shim: the functions and
+    in arrow for ``duration``, rfc3986_validator compiles its grammar for ``uri``, and six more
+    (hostname, date-time, color, json-pointer, uri-template) add ~10 ms. aigate's own schemas
+    use none of those formats (a user's IOLOG schema may), so each is replaced by this shim: the functions and
     exception classes jsonschema takes from it at import time exist, and the first call loads
     the real module (so a schema that does use the format is checked exactly as before; the
     real exception is re-raised as the shim's class, which is the one jsonschema catches).
@@ -63,10 +64,18 @@ class _Deferred(types.ModuleType):
 
 
 #: module -> (functions, exception classes) that jsonschema's ``_format`` takes at import time
+#: (classes jsonschema only calls, like ``FQDN(...)``, are deferred as functions that return one)
 _DEFERRED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "rfc3987_syntax": (("is_valid_syntax",), ()),
     "isoduration": (("parse_duration",), ("DurationParsingException",)),
     "rfc3986_validator": (("validate_rfc3986",), ()),
+    # the rest cost ~10 ms together on every run; aigate's schemas use only `date` and `email`
+    "fqdn": (("FQDN",), ()),
+    "idna": (("encode",), ("IDNAError",)),
+    "rfc3339_validator": (("validate_rfc3339",), ()),
+    "webcolors": (("name_to_hex", "normalize_hex"), ()),
+    "jsonpointer": (("JsonPointer",), ("JsonPointerException",)),
+    "uri_template": (("validate",), ()),
 }
 
 
