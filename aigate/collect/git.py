@@ -39,23 +39,33 @@ def _git(root: Path, *args: str, check: bool = True) -> str | None:
 def collect_git(root: Path, *, since: str | None = None) -> dict[str, Any]:
     if shutil.which("git") is None:
         raise CollectorError("the git executable was not found on PATH", hint="install git")
-    inside = _git(root, "rev-parse", "--is-inside-work-tree", check=False)
-    if not inside or inside.strip() != "true":
+    # four git processes in all (this runs on every pre-commit hook): rev-parse answers both
+    # questions, and one `status` gives HEAD's commit, its branch and whether tracked files changed
+    probe = (
+        _git(root, "rev-parse", "--is-inside-work-tree", "--is-shallow-repository", check=False) or ""
+    ).split()
+    if not probe or probe[0] != "true":
         return {"is_repo": False}
-    head = _git(root, "rev-parse", "--verify", "-q", "HEAD", check=False)
-    if not head:
+    shallow = probe[1:2] == ["true"]
+    status = (
+        _git(root, "status", "--porcelain=v2", "--branch", "--no-ahead-behind", "--untracked-files=no") or ""
+    )
+    headers = dict(
+        line[2:].split(" ", 1) for line in status.splitlines() if line.startswith("# ") and " " in line[2:]
+    )
+    commit = headers.get("branch.oid", "")
+    if not commit or commit == "(initial)":  # no commit yet
         return {"is_repo": True, "commit": None, "dirty": True, "range": None, "changed_paths": None}
-    commit = head.strip()
-    log = _git(root, "log", "-1", "--format=%an%x00%ae%x00%ct%x00%cn%x00%ce", "HEAD") or ""
+    log = _git(root, "log", "-1", "--format=%an%x00%ae%x00%ct%x00%cn%x00%ce", commit) or ""
     an, ae, ct, cn, ce = (log.strip().split("\x00") + [""] * 5)[:5]
-    ref = (_git(root, "symbolic-ref", "-q", "--short", "HEAD", check=False) or "").strip() or None
+    branch = headers.get("branch.head")
+    ref = branch if branch and branch != "(detached)" else None
     tags = sorted(
         t
-        for t in (_git(root, "tag", "--points-at", "HEAD") or "").split()
+        for t in (_git(root, "tag", "--points-at", commit) or "").split()
         if not t.startswith(RESERVED_TAG_PREFIX)
     )
-    status = _git(root, "status", "--porcelain", "--untracked-files=no") or ""
-    shallow = (_git(root, "rev-parse", "--is-shallow-repository", check=False) or "").strip() == "true"
+    dirty = any(line and not line.startswith("# ") for line in status.splitlines())
     # the range base is the previous verified release's commit (gate.py: resolve_base), never a tag
     base = since
     changed: list[str] | None = None
@@ -72,7 +82,7 @@ def collect_git(root: Path, *, since: str | None = None) -> dict[str, Any]:
         "detached": ref is None,
         "tag": tags[0] if tags else None,
         "tags": tags,
-        "dirty": bool(status.strip()),
+        "dirty": dirty,
         "shallow": shallow,
         "author": {"name": an, "email": ae},
         "committer": {"name": cn, "email": ce},
