@@ -40,9 +40,18 @@ deny contains f if {
 	object.get(chain, "verified", false) != true
 	f := {
 		"rule": "chain-broken",
-		"msg": util.say("the decision chain (%v decision(s)) does not verify: %s. Run `aigate audit verify` to find the break", [object.get(chain, "length", "?"), object.get(chain, "reason", "a bundle is missing, reordered or replaced")]),
+		"msg": util.say("the decision chain%s does not verify: %s. Run `aigate audit verify` to find the break", [chain_size(chain), chain_reason(chain)]),
 	}
 }
+
+# " (N decision(s))" when the chain was walked; a chain that failed to verify has no length
+chain_size(c) := util.say(" (%v decision(s))", [c.length]) if is_number(c.length)
+
+else := ""
+
+chain_reason(c) := c.reason if is_string(c.reason)
+
+else := "a bundle is missing, reordered or replaced"
 
 deny contains f if {
 	previous != null

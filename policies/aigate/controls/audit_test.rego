@@ -42,6 +42,18 @@ test_deny_evidence_chain_broken if {
 	contains(f.msg, "3 decision(s)")
 }
 
+# a store whose chain fails to verify has no length and maybe no reason: the message says neither "null" nor a count
+test_deny_evidence_chain_unverifiable_message if {
+	h := json.patch(history, [
+		{"op": "replace", "path": "/chain/verified", "value": false},
+		{"op": "replace", "path": "/chain/length", "value": null},
+		{"op": "add", "path": "/chain/reason", "value": null},
+	])
+	some f in run_audit(h, record).deny
+	f.rule == "chain-broken"
+	f.msg == "the decision chain does not verify: a bundle is missing, reordered or replaced. Run `aigate audit verify` to find the break"
+}
+
 test_deny_evidence_previous_unlinked if {
 	h := json.patch(history, [{"op": "remove", "path": "/previous/decision_digest"}])
 	"previous-decision-unlinked" in t.rule_names(run_audit(h, record).deny)
