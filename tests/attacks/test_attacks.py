@@ -2,7 +2,8 @@
 
 Each case is what a hostile release author tried to make the gate say PASS (or crash); the test
 asserts the exit code and a message substring (tests/attacks/README.md has the case format).
-Every case was run on main before its fix and passed wrongly there: its ``SEEN`` says how.
+Every case was run on main before its fix and passed wrongly there, or (a guard written with its
+feature) on a mutation of the code that removes the guard: its ``SEEN`` says how.
 """
 
 from __future__ import annotations
