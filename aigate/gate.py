@@ -626,6 +626,7 @@ def run_check(config: CheckConfig) -> CheckResult:
                     "base": base["commit"] or "root",
                     "basis": base["basis"],
                     "policy_paths": [*config.data_files, *config.policy_dirs],
+                    "key_paths": _policy_key_files(policy_data.data, root),
                 },
             },
         )
@@ -680,6 +681,14 @@ def run_check(config: CheckConfig) -> CheckResult:
     return CheckResult(
         decision, report, input_doc, evidence, manifest, policy_digest, policy_data.data, timings
     )
+
+
+def _policy_key_files(policy: dict[str, Any], root: Path) -> list[str]:
+    """Key files the policy data names (the OPA bundle key): watched like the policy data."""
+    from aigate.policy.opabundle import policy_data_key_file
+
+    key = policy_data_key_file(policy, root)
+    return [str(key)] if key is not None else []
 
 
 def _history_options(config: CheckConfig) -> dict[str, Any]:

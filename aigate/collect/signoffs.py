@@ -11,6 +11,8 @@ Options read from ``ctx.options["signoffs"]`` (all optional), set by the CLI:
   (``evidence``, ``declared`` for a ``--since`` without a verified release, ``none``);
 - ``policy_paths``: the ``--data`` files and ``--policy`` directories, so that a release that
   changes them needs the policy-change approval;
+- ``key_paths``: key files the policy data names (``policy_bundles.verification_key``), watched
+  the same way (a key rotated in the range needs the policy-change approval);
 - ``model_digest``: a precomputed model digest.
 
 Without ``model_digest``, the per-file SHA-256 the artifacts collector already computed in this
@@ -106,6 +108,7 @@ class SignoffsCollector(Collector):
         if manifest_rel:
             watched.append(manifest_rel)
         policy_paths = [r for r in (_inside(root, p) for p in opts.get("policy_paths") or ()) if r]
+        key_paths = [r for r in (_inside(root, p) for p in opts.get("key_paths") or ()) if r]
         digest = (
             opts.get("model_digest")
             or _digest_from_evidence(ctx, [rel for rel, _ in files])
@@ -117,7 +120,7 @@ class SignoffsCollector(Collector):
             model_digest=digest,
             manifest_digest=normalize_digest(ctx.manifest_digest),
             watched_paths=tuple(watched),
-            policy_paths=tuple(policy_paths),
+            policy_paths=tuple(policy_paths + [k for k in key_paths if k not in policy_paths]),
             deployed_paths=tuple(deployed_files(root, ctx.manifest)),
         )
         # the range base is chosen by gate.py (the previous verified release's commit), never a tag

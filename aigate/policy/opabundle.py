@@ -131,6 +131,21 @@ def load_bundle(
 POLICY_DATA_KEY = "policy_bundles.verification_key"
 
 
+def policy_data_key_file(policy: dict[str, Any], root: Path) -> Path | None:
+    """The key file ``policy_bundles.verification_key`` names (relative to the project root; a
+    ``@sha256:`` pin stripped), or None when the key is inline PEM text or not set. A file inside
+    the project is a policy file: changing it in the range needs the policy-change approval."""
+    section = policy.get("policy_bundles")
+    if not isinstance(section, dict) or not section.get("verification_key"):
+        return None
+    spec = str(section["verification_key"])
+    if spec.lstrip().startswith("-----BEGIN"):
+        return None
+    name, sep, _pin = spec.rpartition("@sha256:")
+    fname = name if sep else spec
+    return Path(fname) if Path(fname).is_absolute() else root / fname
+
+
 def policy_data_key(policy: dict[str, Any], root: Path, base: str | None) -> BundleKey | None:
     """The key the organisation's policy data names for OPA bundles (``policy_bundles``), if any.
 
@@ -151,7 +166,8 @@ def policy_data_key(policy: dict[str, Any], root: Path, base: str | None) -> Bun
 
     name, sep, pin = spec.rpartition("@sha256:")
     fname = name if sep else spec
-    path = Path(fname) if Path(fname).is_absolute() else root / fname
+    path = policy_data_key_file(policy, root)
+    assert path is not None
     raw, _src, display = _data_bytes(f"{path}{sep}{pin}" if sep else str(path), root, base)
     if raw is None:
         raise InputError(

@@ -76,6 +76,15 @@ role_state(role) := object.get(signoffs, ["roles", role], {})
 # or other collectors may only give per-role states, which the rules after these read.
 missing := object.get(signoffs, "missing", null) if is_object(signoffs)
 
+# " (FILE, ...)": the policy files (policy data, policies, a key the policy data names) changed in the range
+changed_policy_files := util.say(" (%s)", [concat(", ", names)]) if {
+	is_object(signoffs)
+	names := [p | some p in object.get(signoffs, "policy_change_paths", []); is_string(p)]
+	count(names) > 0
+}
+
+else := ""
+
 deny contains f if {
 	is_array(missing)
 	some e in missing
@@ -93,7 +102,7 @@ deny contains f if {
 	object.get(e, "policy_change", false) == true
 	f := {
 		"rule": "policy-change-unapproved",
-		"msg": util.say("this release changes policy data or the approvers list; it needs an additional approval from role %v (%v of %v counted)", [object.get(e, "role", policy_change_role), object.get(e, "counted", 0), object.get(e, "quorum", 1)]),
+		"msg": util.say("this release changes policy data or the approvers list%s; it needs an additional approval from role %v (%v of %v counted)", [changed_policy_files, object.get(e, "role", policy_change_role), object.get(e, "counted", 0), object.get(e, "quorum", 1)]),
 	}
 }
 
@@ -118,7 +127,7 @@ deny contains f if {
 	object.get(role_state(policy_change_role), "satisfied", false) != true
 	f := {
 		"rule": "policy-change-unapproved",
-		"msg": util.say("this release changes policy data or the approvers list; it needs an additional approval from role %s", [policy_change_role]),
+		"msg": util.say("this release changes policy data or the approvers list%s; it needs an additional approval from role %s", [changed_policy_files, policy_change_role]),
 	}
 }
 

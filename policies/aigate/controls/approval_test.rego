@@ -90,7 +90,20 @@ test_deny_evidence_policy_change_needs_extra_approval if {
 		{"op": "replace", "path": "/policy_change", "value": true},
 		{"op": "replace", "path": "/roles/security-lead/satisfied", "value": false},
 	])
-	"policy-change-unapproved" in t.rule_names(run_approval(so).deny)
+	some f in run_approval(so).deny
+	f.rule == "policy-change-unapproved"
+	f.msg == "this release changes policy data or the approvers list; it needs an additional approval from role security-lead"
+}
+
+test_deny_evidence_policy_change_names_the_files if {
+	so := json.patch(signoffs, [
+		{"op": "replace", "path": "/policy_change", "value": true},
+		{"op": "add", "path": "/policy_change_paths", "value": ["keys/bundle.pub", "policy-data.yaml"]},
+		{"op": "replace", "path": "/roles/security-lead/satisfied", "value": false},
+	])
+	some f in run_approval(so).deny
+	f.rule == "policy-change-unapproved"
+	contains(f.msg, "approvers list (keys/bundle.pub, policy-data.yaml); it needs")
 }
 
 test_deny_evidence_collector_unsatisfied if {
