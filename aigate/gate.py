@@ -685,6 +685,8 @@ def run_check(config: CheckConfig) -> CheckResult:
 
 def _policy_key_files(policy: dict[str, Any], root: Path) -> list[str]:
     """Key files the policy data names (the OPA bundle key): watched like the policy data."""
+    if not policy.get("policy_bundles"):  # the common case: no bundle module imported
+        return []
     from aigate.policy.opabundle import policy_data_key_file
 
     key = policy_data_key_file(policy, root)
