@@ -11,7 +11,6 @@ mutation that proves the case can fail (the key read from the working tree)."""
 import hashlib
 import io
 import json
-import subprocess
 import tarfile
 from pathlib import Path
 
@@ -29,22 +28,11 @@ POLICY = b'package main\nimport rego.v1\n\ndeny contains msg if {\n  input.never
 
 
 def keypair(dest: Path, name: str) -> tuple[bytes, bytes]:
+    """A P-256 key pair (PEM), the kind ``opa build --signing-key`` takes for ES256."""
+    from aigate.sign.key import generate_keypair
+
     private, public = dest / f"{name}.pem", dest / f"{name}.pub"
-    subprocess.run(
-        [
-            "openssl",
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            str(private),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(["openssl", "pkey", "-in", str(private), "-pubout", "-out", str(public)], check=True)
+    generate_keypair(private, public)
     return private.read_bytes(), public.read_bytes()
 
 
